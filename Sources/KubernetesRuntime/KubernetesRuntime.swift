@@ -1,0 +1,4 @@
+// Module KubernetesRuntime. See Package.swift for where it sits in the pipeline.
+public enum KubernetesRuntimeModule {
+    public static let name = "KubernetesRuntime"
+}

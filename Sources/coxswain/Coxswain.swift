@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Coxswain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coxswain",
+        abstract: "Istio traffic management (VirtualService, DestinationRule, Gateway) served to Envoy over xDS.",
+        subcommands: []
+    )
+}

@@ -1,0 +1,6 @@
+import Testing
+import MeshAPI
+
+@Test func meshAPILinks() {
+    #expect(MeshAPIModule.name == "MeshAPI")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import EnvoyAPI
+
+@Test func moduleLinks() {
+    #expect(EnvoyAPIModule.name == "EnvoyAPI")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import KubernetesClient
+
+@Test func moduleLinks() {
+    #expect(KubernetesClientModule.name == "KubernetesClient")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import KubernetesTestServer
+
+@Test func moduleLinks() {
+    #expect(KubernetesTestServerModule.name == "KubernetesTestServer")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import MeshAPI
+
+@Test func moduleLinks() {
+    #expect(MeshAPIModule.name == "MeshAPI")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import Operator
+
+@Test func moduleLinks() {
+    #expect(OperatorModule.name == "Operator")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import Translator
+
+@Test func moduleLinks() {
+    #expect(TranslatorModule.name == "Translator")
+}

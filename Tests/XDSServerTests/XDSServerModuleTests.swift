@@ -1,0 +1,6 @@
+import Testing
+@testable import XDSServer
+
+@Test func moduleLinks() {
+    #expect(XDSServerModule.name == "XDSServer")
+}
