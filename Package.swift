@@ -41,10 +41,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
+        // API machinery shared by client, test server and mesh types: ObjectMeta, Condition, Status, JSONValue.
+        .target(name: "KubernetesAPI", swiftSettings: swiftSettings),
         // Kubernetes API access: kubeconfig, authenticated HTTP transport, generic resource client.
         .target(
             name: "KubernetesClient",
             dependencies: [
+                "KubernetesAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -71,6 +74,7 @@ let package = Package(
         .target(
             name: "KubernetesTestServer",
             dependencies: [
+                "KubernetesAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -87,6 +91,7 @@ let package = Package(
         .target(
             name: "MeshAPI",
             dependencies: [
+                "KubernetesAPI",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -175,6 +180,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "MeshAPI", "EnvoyAPI"], swiftSettings: swiftSettings),
