@@ -367,3 +367,26 @@ private let routeSchemaYAML = """
         #expect(nullReplaced[path: ["spec", "mode"]] == "SIMPLE")
     }
 }
+
+@Suite struct SchemaAdmissionTests {
+    @Test func prunesDefaultsThenValidates() throws {
+        let root = try schema("""
+            type: object
+            properties:
+              spec:
+                type: object
+                required: [host]
+                properties:
+                  host: {type: string, minLength: 1}
+                  mode: {type: string, enum: [SIMPLE, MUTUAL], default: SIMPLE}
+            """)
+        let admitted = root.admit(try value("{metadata: {name: a}, spec: {host: h, typo: 1}}"))
+        #expect(admitted.isAccepted)
+        #expect(admitted.unknownFields == ["spec.typo"])
+        #expect(admitted.object == (try value("{metadata: {name: a}, spec: {host: h, mode: SIMPLE}}")))
+
+        let refused = root.admit(try value("{spec: {mode: STRICT}}"))
+        #expect(!refused.isAccepted)
+        #expect(Set(refused.violations.map(\.field)) == ["spec.host", "spec.mode"])
+    }
+}
