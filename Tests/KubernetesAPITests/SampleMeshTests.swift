@@ -116,3 +116,32 @@ import Testing
         #expect(String(decoding: key, as: UTF8.self).hasPrefix("-----BEGIN PRIVATE KEY-----"))
     }
 }
+
+/// `kubectl apply -k crds` and `kubectl apply -k config/samples` must work: the real kubectl renders
+/// both kustomizations to exactly the objects in their files.
+@Suite struct KustomizeRenderTests {
+    private func render(_ directory: String) throws -> (status: Int32, documents: [JSONValue], errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["kubectl", "kustomize", Repository.url(directory).path]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let diagnostics = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, try YAMLDocuments.parse(String(decoding: data, as: UTF8.self)), diagnostics)
+    }
+
+    @Test(arguments: ["crds", "config/samples"])
+    func kubectlRendersEveryObject(directory: String) throws {
+        let rendered = try render(directory)
+        #expect(rendered.status == 0, "kubectl kustomize \(directory): \(rendered.errors)")
+        let files = Repository.yamlFiles(under: Repository.url(directory)).filter { $0.lastPathComponent != "kustomization.yaml" }
+        let expected = try files.flatMap { try YAMLDocuments.load($0) }
+        #expect(rendered.documents.count == expected.count)
+        #expect(Set(rendered.documents) == Set(expected))
+    }
+}
