@@ -180,7 +180,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KubernetesAPITests",
+            dependencies: ["KubernetesAPI", .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "MeshAPI", "EnvoyAPI"], swiftSettings: swiftSettings),
