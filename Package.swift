@@ -181,7 +181,7 @@ let package = Package(
         ),
 
         .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "MeshAPI", "EnvoyAPI"], swiftSettings: swiftSettings),
         .testTarget(
