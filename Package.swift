@@ -186,7 +186,7 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "MeshAPI", "EnvoyAPI"], swiftSettings: swiftSettings),
         .testTarget(
