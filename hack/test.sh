@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! python3 -c 'import grpc, google.protobuf, envoy.config.listener.v3.listener_pb2' 2>/dev/null; then
+if ! python3 -c 'import grpc, google.protobuf, celpy, yaml, envoy.config.listener.v3.listener_pb2' 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check -r hack/requirements-test.txt
 fi
 if ! command -v kubectl >/dev/null; then
