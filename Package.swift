@@ -195,6 +195,6 @@ let package = Package(
         .testTarget(name: "KubernetesTestServerTests", dependencies: ["KubernetesTestServer"], swiftSettings: swiftSettings),
         .testTarget(name: "XDSServerTests", dependencies: ["XDSServer", "Translator", "EnvoyAPI", "MeshAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "CoxswainCLITests", dependencies: ["MeshAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], swiftSettings: swiftSettings),
     ]
 )
