@@ -314,6 +314,29 @@ import Yams
         #expect(typed.errors.first?.fieldPath == "spec.ports[0].port")
     }
 
+    @Test func partialStatusConditionsDoNotBreakDecoding() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: g}
+        spec: {}
+        status:
+          conditions:
+          - type: Reconciled
+            status: "True"
+            lastProbeTime: null
+          observedGeneration: 4
+        """)
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        guard case .gateway(let gateway)? = result.objects.first?.object else {
+            Issue.record("no gateway")
+            return
+        }
+        #expect(gateway.status?.conditions?.first?.type == "Reconciled")
+        #expect(gateway.status?.conditions?.first?.reason == "")
+        #expect(gateway.status?.observedGeneration == Int64OrString(4))
+    }
+
     @Test func istioMetadataIsStrict() {
         let result = decodeYAML("""
         apiVersion: networking.istio.io/v1

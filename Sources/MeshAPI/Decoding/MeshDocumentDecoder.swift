@@ -201,7 +201,7 @@ public struct MeshDocumentDecoder: Sendable {
         }
         let index: MappingIndex
         do {
-            index = try MappingIndex(mapping, codingPath: codingPath)
+            index = try MappingIndex(mapping, codingPath: { codingPath })
         } catch {
             result.errors.append(context.error(for: error))
             return

@@ -1,6 +1,8 @@
 import Foundation
 import Yams
 
+typealias Node = Yams.Node
+
 /// How a YAML scalar is typed, decided without Yams' regular-expression resolver
 /// (which dominates parse time on large inputs). Quoted and block scalars are
 /// strings; plain scalars follow YAML 1.1 as Kubernetes' YAML reader does.
@@ -31,22 +33,32 @@ enum ScalarTyping {
     }
 
     static func plainKind(_ text: String) -> ScalarKind {
-        let utf8 = text.utf8
-        guard let first = utf8.first else { return .null }
-        // Fast exit for the common case: a plain word starting with a letter that is no keyword.
-        switch text {
-        case "~", "null", "Null", "NULL": return .null
-        case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y": return .bool(true)
-        case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N": return .bool(false)
-        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN": return .float
-        default: break
-        }
-        let isDigit = { (c: UInt8) in c >= 48 && c <= 57 }
-        guard isDigit(first) || first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") else {
+        guard let first = text.utf8.first else { return .null }
+        // Fast exit for the common case: a word starting with a letter that starts no keyword.
+        switch first {
+        case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "y"), UInt8(ascii: "Y"),
+             UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "o"), UInt8(ascii: "O"), UInt8(ascii: "~"), UInt8(ascii: "."),
+             UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            break
+        default:
             return .string
         }
+        if text.utf8.count <= 5 {
+            switch text {
+            case "~", "null", "Null", "NULL": return .null
+            case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y": return .bool(true)
+            case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N": return .bool(false)
+            case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN": return .float
+            default: break
+            }
+        }
+        let isNumberStart = (first >= 48 && first <= 57) || first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+        guard isNumberStart else { return .string }
         if isInteger(text) { return .integer }
-        if Double(text) != nil, !text.contains(where: { $0.isLetter && $0 != "e" && $0 != "E" }) { return .float }
+        if text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }),
+           Double(text) != nil {
+            return .float
+        }
         return .string
     }
 
@@ -76,12 +88,12 @@ enum ScalarTyping {
         }
     }
 
-    static func mismatch(expected: String, node: Node, codingPath: [any CodingKey]) -> DecodingError {
-        .typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "expected \(expected), got \(describe(node))"))
+    static func mismatch(expected: String, node: Node, codingPath: @autoclosure () -> [any CodingKey]) -> DecodingError {
+        .typeMismatch(Any.self, .init(codingPath: codingPath(), debugDescription: "expected \(expected), got \(describe(node))"))
     }
 
     /// Decodes `T` directly when it is a scalar type; nil when `T` is not one.
-    static func decodePrimitive<T>(_ type: T.Type, node: Node, codingPath: [any CodingKey]) throws -> T? {
+    static func decodePrimitive<T>(_ type: T.Type, node: Node, codingPath: () -> [any CodingKey]) throws -> T? {
         if T.self == String.self { return try string(node, codingPath) as? T }
         if T.self == Bool.self { return try bool(node, codingPath) as? T }
         if T.self == Int.self { return try integer(Int.self, node, codingPath) as? T }
@@ -103,25 +115,25 @@ enum ScalarTyping {
     /// where a string is expected (`namespace: n`, `mode: on`).
     static let yaml11OnlyBooleans: Set<String> = ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N"]
 
-    static func string(_ node: Node, _ path: [any CodingKey]) throws -> String {
-        guard case .scalar(let scalar) = node else { throw mismatch(expected: "string", node: node, codingPath: path) }
+    static func string(_ node: Node, _ path: () -> [any CodingKey]) throws -> String {
+        guard case .scalar(let scalar) = node else { throw mismatch(expected: "string", node: node, codingPath: path()) }
         switch kind(of: scalar) {
         case .string: return scalar.string
         case .bool where yaml11OnlyBooleans.contains(scalar.string): return scalar.string
-        default: throw mismatch(expected: "string", node: node, codingPath: path)
+        default: throw mismatch(expected: "string", node: node, codingPath: path())
         }
     }
 
-    static func bool(_ node: Node, _ path: [any CodingKey]) throws -> Bool {
+    static func bool(_ node: Node, _ path: () -> [any CodingKey]) throws -> Bool {
         guard case .scalar(let scalar) = node, case .bool(let value) = kind(of: scalar) else {
-            throw mismatch(expected: "boolean", node: node, codingPath: path)
+            throw mismatch(expected: "boolean", node: node, codingPath: path())
         }
         return value
     }
 
-    static func integer<I: FixedWidthInteger>(_ type: I.Type, _ node: Node, _ path: [any CodingKey]) throws -> I {
+    static func integer<I: FixedWidthInteger>(_ type: I.Type, _ node: Node, _ path: () -> [any CodingKey]) throws -> I {
         guard case .scalar(let scalar) = node, kind(of: scalar) == .integer else {
-            throw mismatch(expected: "integer", node: node, codingPath: path)
+            throw mismatch(expected: "integer", node: node, codingPath: path())
         }
         var text = Substring(scalar.string)
         var negative = false
@@ -130,13 +142,13 @@ enum ScalarTyping {
         if radix == 16 { text = text.dropFirst(2) }
         let value = I(negative ? "-" + text : String(text), radix: radix)
         guard let value else {
-            throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "integer \(scalar.string) is out of range for \(I.self)"))
+            throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "integer \(scalar.string) is out of range for \(I.self)"))
         }
         return value
     }
 
-    static func double(_ node: Node, _ path: [any CodingKey]) throws -> Double {
-        guard case .scalar(let scalar) = node else { throw mismatch(expected: "number", node: node, codingPath: path) }
+    static func double(_ node: Node, _ path: () -> [any CodingKey]) throws -> Double {
+        guard case .scalar(let scalar) = node else { throw mismatch(expected: "number", node: node, codingPath: path()) }
         switch kind(of: scalar) {
         case .integer:
             if let value = Double(scalar.string) { return value }
@@ -148,6 +160,6 @@ enum ScalarTyping {
             if let value = Double(scalar.string) { return value }
         default: break
         }
-        throw mismatch(expected: "number", node: node, codingPath: path)
+        throw mismatch(expected: "number", node: node, codingPath: path())
     }
 }

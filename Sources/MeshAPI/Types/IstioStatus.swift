@@ -14,6 +14,34 @@ public struct IstioStatus: Codable, Sendable, Hashable, LenientDecodable {
         self.observedGeneration = observedGeneration
     }
 
+    enum CodingKeys: String, CodingKey {
+        case conditions, validationMessages, observedGeneration
+    }
+
+    /// Conditions written by other controllers may omit fields `Condition` requires
+    /// (Istio's own also carry `lastProbeTime`); a status must never make its object
+    /// undecodable, so missing strings become empty.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        conditions = try container.decodeIfPresent([PartialCondition].self, forKey: .conditions)?.map(\.condition)
+        validationMessages = try container.decodeIfPresent([ValidationMessage].self, forKey: .validationMessages)
+        observedGeneration = try container.decodeIfPresent(Int64OrString.self, forKey: .observedGeneration)
+    }
+
+    private struct PartialCondition: Decodable {
+        var type: String?
+        var status: String?
+        var observedGeneration: Int64OrString?
+        var lastTransitionTime: String?
+        var reason: String?
+        var message: String?
+
+        var condition: Condition {
+            Condition(type: type ?? "", status: status ?? "Unknown", observedGeneration: observedGeneration?.value,
+                      lastTransitionTime: lastTransitionTime ?? "", reason: reason ?? "", message: message ?? "")
+        }
+    }
+
     /// Istio's `AnalysisMessageBase`.
     public struct ValidationMessage: Codable, Sendable, Hashable {
         public var type: MessageType?
