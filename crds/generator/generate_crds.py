@@ -140,6 +140,11 @@ def at_most_one_of(*fields: str) -> dict:
     return {"not": {"anyOf": pairs}} if len(pairs) > 1 else {"not": pairs[0]}
 
 
+def at_least_one_of(*fields: str) -> dict:
+    """At least one of `fields` must be present."""
+    return {"anyOf": [{"required": [field]} for field in fields]}
+
+
 def int_or_string(description: str | None = None) -> dict:
     return with_description(
         {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]}, description)
@@ -153,11 +158,20 @@ def cel(rule: str, message: str) -> dict:
 # Shared message types
 # ---------------------------------------------------------------------------------------
 
-def string_match(description: str | None = None) -> dict:
+# Istio refuses empty prefixes (but for the URI) and empty or over-long regular expressions.
+MAX_REGEX_LENGTH = 1024
+
+# A DNS-1123 label: subset names and namespaces.
+DNS_LABEL = {"pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63}
+
+
+def string_match(description: str | None = None, empty_prefix: bool = False, non_empty_exact: bool = False) -> dict:
+    exact = string("Exact string match.", **({"minLength": 1} if non_empty_exact else {}))
+    prefix = string("Prefix-based match.", **({} if empty_prefix else {"minLength": 1}))
     return obj({
-        "exact": string("Exact string match."),
-        "prefix": string("Prefix-based match."),
-        "regex": string("RE2-style regular expression match."),
+        "exact": exact,
+        "prefix": prefix,
+        "regex": string("RE2-style regular expression match.", minLength=1, maxLength=MAX_REGEX_LENGTH),
     }, description, **at_most_one_of("exact", "prefix", "regex"))
 
 
@@ -168,7 +182,7 @@ def port_selector(description: str = "The port on the host being addressed.") ->
 def destination(description: str | None = None) -> dict:
     return obj({
         "host": non_empty_string("The name of a service from the service registry (short name or FQDN)."),
-        "subset": string("The name of a subset defined in a DestinationRule for the host."),
+        "subset": string("The name of a subset defined in a DestinationRule for the host.", **DNS_LABEL),
         "port": port_selector(),
     }, description, required=["host"])
 
@@ -190,7 +204,10 @@ def headers(description: str | None = "Header manipulation rules.") -> dict:
 
 
 def weight() -> dict:
-    return int32("The proportion of traffic (0-100) sent to this destination.", minimum=0, maximum=100)
+    # Istio's weights are relative (a destination gets weight/sum of weights); istiod refuses only
+    # negative ones, so no upper bound beyond int32 here.
+    return int32("The relative proportion of traffic sent to this destination; not negative.", minimum=0,
+                 maximum=2147483647)
 
 
 def route_destination() -> dict:
@@ -209,7 +226,7 @@ def label_selector_map(description: str) -> dict:
 def http_match_request() -> dict:
     return obj({
         "name": string("The name assigned to a match; appended to the route's name."),
-        "uri": string_match("URI match."),
+        "uri": string_match("URI match.", empty_prefix=True),
         "scheme": string_match("URI scheme match."),
         "method": string_match("HTTP method match."),
         "authority": string_match("HTTP authority (host) match."),
@@ -220,7 +237,7 @@ def http_match_request() -> dict:
         "queryParams": string_map("Query parameter matches.", string_match()),
         "ignoreUriCase": boolean("Match the URI case-insensitively."),
         "withoutHeaders": string_map("Headers that must not match.", string_match()),
-        "sourceNamespace": string("Namespace the client workload must run in."),
+        "sourceNamespace": string("Namespace the client workload must run in.", **DNS_LABEL),
         "statPrefix": string("Prefix for statistics emitted for this route."),
     })
 
@@ -231,15 +248,16 @@ def http_redirect() -> dict:
         "authority": string("Replaces the authority/host of the URL."),
         "port": port_number("Replaces the port of the URL."),
         "derivePort": enum(["FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT"], "Derive the port of the URL."),
-        "scheme": string("Replaces the scheme of the URL."),
+        "scheme": enum(["http", "https"], "Replaces the scheme of the URL."),
         "redirectCode": {**uint32("HTTP status code of the redirect (3xx); 0 or absent means 301."),
                          "anyOf": [{"maximum": 0}, {"minimum": 300, "maximum": 399}]},
-    }, "Send an HTTP redirect instead of forwarding.", **at_most_one_of("port", "derivePort"))
+    }, "Send an HTTP redirect instead of forwarding.", **at_most_one_of("port", "derivePort"),
+        **at_least_one_of("uri", "authority", "scheme", "port", "derivePort"))
 
 
 def http_direct_response() -> dict:
     return obj({
-        "status": uint32("HTTP status of the response (200-599).", minimum=200, maximum=599),
+        "status": uint32("HTTP status of the response (istiod accepts 200-600).", minimum=200, maximum=600),
         "body": obj({
             "string": string("Response body as text."),
             "bytes": string("Response body as base64-encoded bytes.", format="byte"),
@@ -252,10 +270,11 @@ def http_rewrite() -> dict:
         "uri": string("Replaces the path (or the matched prefix)."),
         "authority": string("Replaces the authority/host header."),
         "uriRegexRewrite": obj({
-            "match": string("RE2-style regular expression."),
-            "rewrite": string("Replacement for the matched portions."),
-        }, "Regex-based rewrite of the path."),
-    }, "Rewrites applied before forwarding.", **at_most_one_of("uri", "uriRegexRewrite"))
+            "match": string("RE2-style regular expression.", minLength=1, maxLength=MAX_REGEX_LENGTH),
+            "rewrite": non_empty_string("Replacement for the matched portions."),
+        }, "Regex-based rewrite of the path.", required=["match", "rewrite"]),
+    }, "Rewrites applied before forwarding.", **at_most_one_of("uri", "uriRegexRewrite"),
+        **at_least_one_of("uri", "uriRegexRewrite", "authority"))
 
 
 def http_retry() -> dict:
@@ -272,7 +291,7 @@ def http_retry() -> dict:
 def cors_policy() -> dict:
     return obj({
         "allowOrigin": string_list("Deprecated: use allowOrigins."),
-        "allowOrigins": array(string_match(), "Origins allowed, as string matches."),
+        "allowOrigins": array(string_match(non_empty_exact=True), "Origins allowed, as string matches."),
         "allowMethods": string_list("Methods allowed."),
         "allowHeaders": string_list("Request headers allowed."),
         "exposeHeaders": string_list("Response headers browsers may read."),
@@ -292,12 +311,12 @@ def http_fault_injection() -> dict:
             "percent": int32("Deprecated: use percentage.", minimum=0, maximum=100),
         }, "Delay requests.", **at_most_one_of("fixedDelay", "exponentialDelay")),
         "abort": obj({
-            "httpStatus": int32("HTTP status code to answer with."),
+            "httpStatus": int32("HTTP status code to answer with (istiod accepts 200-600).", minimum=200, maximum=600),
             "grpcStatus": string("gRPC status to answer with (e.g. UNAVAILABLE)."),
             "http2Error": string("Not implemented by Istio; kept for compatibility."),
             "percentage": percent("Share of requests aborted."),
         }, "Abort requests.", **at_most_one_of("httpStatus", "grpcStatus", "http2Error")),
-    }, "Fault injection on the client side.")
+    }, "Fault injection on the client side.", **at_least_one_of("delay", "abort"))
 
 
 def http_mirror_policy() -> dict:
@@ -334,9 +353,15 @@ def http_route() -> dict:
         "corsPolicy": cors_policy(),
         "headers": headers(),
     })
-    # Exactly one action: forward (route), redirect, directResponse or delegate.
-    schema["oneOf"] = [{"required": ["route"]}, {"required": ["redirect"]},
-                       {"required": ["directResponse"]}, {"required": ["delegate"]}]
+    # istiod's conflict rules: a rule routes, redirects, answers directly or delegates; a delegating
+    # rule neither routes nor redirects; redirects and direct responses take no fault or rewrite;
+    # `mirror` and `mirrors` exclude each other.
+    conflicts = [("delegate", "route"), ("delegate", "redirect"), ("redirect", "route"),
+                 ("redirect", "directResponse"), ("directResponse", "route"), ("redirect", "fault"),
+                 ("redirect", "rewrite"), ("directResponse", "fault"), ("directResponse", "rewrite"),
+                 ("mirror", "mirrors")]
+    schema["not"] = {"anyOf": [{"required": list(pair)} for pair in conflicts]}
+    schema.update(at_least_one_of("route", "redirect", "directResponse", "delegate"))
     return schema
 
 
@@ -347,7 +372,7 @@ def tls_match_attributes() -> dict:
         "port": port_number("The port on the host being addressed."),
         "sourceLabels": label_selector_map("Labels the client workload must carry."),
         "gateways": string_list("Gateways this match applies to."),
-        "sourceNamespace": string("Namespace the client workload must run in."),
+        "sourceNamespace": string("Namespace the client workload must run in.", **DNS_LABEL),
     }, required=["sniHosts"])
 
 
@@ -357,7 +382,7 @@ def l4_match_attributes() -> dict:
         "port": port_number("The port on the host being addressed."),
         "sourceLabels": label_selector_map("Labels the client workload must carry."),
         "gateways": string_list("Gateways this match applies to."),
-        "sourceNamespace": string("Namespace the client workload must run in."),
+        "sourceNamespace": string("Namespace the client workload must run in.", **DNS_LABEL),
         "sourceSubnet": string("Deprecated; not supported by Istio."),
     })
 
@@ -372,12 +397,12 @@ def virtual_service_spec() -> dict:
         "http": array(http_route(), "Ordered HTTP route rules."),
         "tls": array(obj({
             "match": array(tls_match_attributes(), "Conditions (ORed) for the rule to apply.", minItems=1),
-            "route": array(route_destination(), "Where the connection is forwarded."),
-        }, required=["match"]), "Ordered rules for unterminated TLS and HTTPS traffic."),
+            "route": array(route_destination(), "Where the connection is forwarded.", minItems=1),
+        }, required=["match", "route"]), "Ordered rules for unterminated TLS and HTTPS traffic."),
         "tcp": array(obj({
             "match": array(l4_match_attributes(), "Conditions (ORed) for the rule to apply."),
-            "route": array(route_destination(), "Where the connection is forwarded."),
-        }), "Ordered rules for opaque TCP traffic."),
+            "route": array(route_destination(), "Where the connection is forwarded.", minItems=1),
+        }, required=["route"]), "Ordered rules for opaque TCP traffic."),
         "exportTo": string_list("Namespaces this VirtualService is visible to (`.` or `*` or names)."),
     }, "Routing rules for a set of hosts. See https://istio.io/docs/reference/config/networking/virtual-service/",
         **{"x-kubernetes-validations": [
@@ -535,7 +560,8 @@ def traffic_policy(description: str) -> dict:
 
 def destination_rule_spec() -> dict:
     subset = obj({
-        "name": non_empty_string("Subset name, referenced by VirtualService destinations."),
+        "name": string("Subset name (a DNS label), referenced by VirtualService destinations.", minLength=1,
+                       **DNS_LABEL),
         "labels": label_selector_map("Labels selecting the endpoints of the subset."),
         "trafficPolicy": traffic_policy("Traffic policy for this subset; overrides the rule's policy."),
     }, required=["name"])
