@@ -279,7 +279,8 @@ private let fieldsNoValidObjectUses = [
         #expect(try violations("Gateway", noHosts).map(\.field) == ["spec.servers[1].hosts"])
         let portZero = try set(gateway, ["spec", "servers", 0, "port", "number"], 0)
         let portHigh = try set(gateway, ["spec", "servers", 0, "port", "number"], 65536)
-        #expect(try violations("Gateway", portZero).first?.detail.hasSuffix("should be greater than or equal to 1") == true)
+        // 0 is a valid number for unix-socket servers; CEL (see CELRuleTests) refuses it elsewhere.
+        #expect(try violations("Gateway", portZero) == [])
         #expect(try violations("Gateway", portHigh).first?.detail.hasSuffix("should be less than or equal to 65535") == true)
     }
 

@@ -443,8 +443,11 @@ def connection_pool() -> dict:
             "h2UpgradePolicy": enum(["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"], "Upgrade HTTP/1.1 to HTTP/2."),
             "useClientProtocol": boolean("Use the client's protocol upstream."),
             "maxConcurrentStreams": int32("Maximum concurrent streams per HTTP/2 connection.", minimum=0),
-        }, "HTTP connection pool settings."),
-    }, "Connection pool limits (circuit breaking).")
+        }, "HTTP connection pool settings.", **{"not": {
+            # istiod: useClientProtocol must not be true when h2UpgradePolicy is UPGRADE.
+            "properties": {"h2UpgradePolicy": {"enum": ["UPGRADE"]}, "useClientProtocol": {"enum": [True]}},
+            "required": ["h2UpgradePolicy", "useClientProtocol"]}}),
+    }, "Connection pool limits (circuit breaking).", **at_least_one_of("tcp", "http"))
 
 
 def load_balancer() -> dict:
@@ -462,12 +465,16 @@ def load_balancer() -> dict:
         "useSourceIp": boolean("Hash on the client IP."),
         "httpQueryParameterName": string("Hash on this query parameter."),
         "ringHash": obj({"minimumRingSize": uint64("Minimum virtual nodes on the ring.")}, "Ring hash."),
-        "maglev": obj({"tableSize": uint64("Maglev table size (prime).")}, "Maglev."),
+        "maglev": obj({"tableSize": {**uint64("Maglev table size, a prime below 5000011."), "minimum": 1,
+                                     "maximum": 5000010}}, "Maglev.", required=["tableSize"]),
         "minimumRingSize": uint64("Deprecated: use ringHash.minimumRingSize."),
     }, "Consistent-hash load balancing.")
     hash_keys = at_most_one_of("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName")
     algorithms = at_most_one_of("ringHash", "maglev")
-    consistent_hash["allOf"] = [hash_keys, algorithms]
+    # The deprecated top-level minimumRingSize excludes both algorithms.
+    legacy_ring = {"not": {"anyOf": [{"required": ["minimumRingSize", "ringHash"]},
+                                     {"required": ["minimumRingSize", "maglev"]}]}}
+    consistent_hash["allOf"] = [hash_keys, algorithms, legacy_ring]
 
     locality = obj({
         "distribute": array(obj({
@@ -491,7 +498,7 @@ def load_balancer() -> dict:
         "warmup": obj({
             "duration": duration("Warmup window for new endpoints."),
             "minimumPercent": double("Minimum traffic share during warmup.", nullable=True, minimum=0, maximum=100),
-            "aggression": double("How fast traffic ramps up.", nullable=True, minimum=0),
+            "aggression": double("How fast traffic ramps up; at least 1.", nullable=True, minimum=1),
         }, "Slow start for new endpoints.", required=["duration"]),
     }, "Load balancing policy.")
     schema.update(at_most_one_of("simple", "consistentHash"))
@@ -533,7 +540,7 @@ def port_traffic_policy() -> dict:
         "connectionPool": connection_pool(),
         "outlierDetection": outlier_detection(),
         "tls": client_tls_settings(),
-    }, required=["port"])
+    }, required=["port"], **at_least_one_of("loadBalancer", "connectionPool", "outlierDetection", "tls"))
 
 
 def traffic_policy(description: str) -> dict:
@@ -555,7 +562,9 @@ def traffic_policy(description: str) -> dict:
                               maximum=100),
             "minRetryConcurrency": uint32("Retries always allowed concurrently."),
         }, "Limit on concurrent retries."),
-    }, description)
+    }, description, **at_least_one_of("loadBalancer", "connectionPool", "outlierDetection", "tls",
+                                      "portLevelSettings", "tunnel", "proxyProtocol", "retryBudget"),
+        **{"not": {"required": ["tunnel", "proxyProtocol"]}})
 
 
 def destination_rule_spec() -> dict:
@@ -612,22 +621,34 @@ def server_tls_settings() -> dict:
         "maxProtocolVersion": enum(tls_versions, "Maximum TLS version."),
         "cipherSuites": string_list("Allowed cipher suites."),
     }, "TLS settings of the server.", **{"x-kubernetes-validations": [
+        # istiod's validateTLSOptions, rule by rule.
         cel("(has(self.credentialName) ? 1 : 0) + (has(self.credentialNames) ? 1 : 0)"
-            " + (has(self.tlsCertificates) ? 1 : 0) <= 1",
-            "only one of credentialName, credentialNames or tlsCertificates can be set"),
+            " + (has(self.tlsCertificates) ? 1 : 0)"
+            " + (has(self.serverCertificate) && has(self.privateKey) ? 1 : 0) <= 1",
+            "only one of credentialName, credentialNames, serverCertificate/privateKey or tlsCertificates can be set"),
         cel("!has(self.mode) || !(self.mode in ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL']) || has(self.credentialName)"
-            " || has(self.credentialNames) || has(self.tlsCertificates)"
+            " || has(self.credentialNames)"
+            " || (has(self.tlsCertificates) && self.tlsCertificates.all(c, has(c.serverCertificate) && has(c.privateKey)))"
             " || (has(self.serverCertificate) && has(self.privateKey))",
             "SIMPLE and MUTUAL TLS need credentialName(s), tlsCertificates or serverCertificate and privateKey"),
+        cel("!has(self.mode) || !(self.mode in ['MUTUAL', 'OPTIONAL_MUTUAL']) || has(self.credentialName)"
+            " || has(self.credentialNames) || has(self.caCertificates)",
+            "MUTUAL TLS without credentialName(s) needs caCertificates"),
+        cel("!has(self.mode) || self.mode != 'ISTIO_MUTUAL' || !(has(self.serverCertificate) || has(self.privateKey)"
+            " || has(self.caCertificates) || has(self.tlsCertificates) || has(self.credentialName)"
+            " || has(self.credentialNames))",
+            "ISTIO_MUTUAL TLS cannot have certificates, keys or credentials"),
+        cel("!has(self.caCrl) || (!has(self.credentialName) && (!has(self.mode) || self.mode != 'SIMPLE'))",
+            "caCrl is not supported with credentialName or SIMPLE TLS"),
     ]})
 
 
 def gateway_spec() -> dict:
     server = obj({
         "port": obj({
-            "number": port_number("Port the proxy listens on."),
+            "number": uint32("Port the proxy listens on, 1-65535 (0 with a unix:// bind).", maximum=65535),
             "protocol": non_empty_string("HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, MONGO, TCP or TLS."),
-            "name": string("Port label."),
+            "name": non_empty_string("Port label, unique in the gateway."),
             "targetPort": port_number("Deprecated: the port on the workload."),
         }, "The port the proxy listens on.", required=["number", "protocol", "name"]),
         "bind": string("IP or unix socket the listener binds to."),
@@ -636,7 +657,15 @@ def gateway_spec() -> dict:
         "tls": server_tls_settings(),
         "defaultEndpoint": string("Loopback endpoint for sidecar ingress; not used by gateways."),
         "name": string("Server name, unique in the gateway."),
-    }, required=["port", "hosts"])
+    }, required=["port", "hosts"], **{"x-kubernetes-validations": [
+        # istiod's validateServerPort/validateServerBind/validateServer.
+        cel("self.port.number > 0 || (has(self.bind) && self.bind.startsWith('unix://'))",
+            "port number must be between 1 and 65535"),
+        cel("!has(self.bind) || !self.bind.startsWith('unix://') || self.port.number == 0",
+            "port number must be 0 for a unix domain socket"),
+        cel("!(self.port.protocol in ['HTTPS', 'TLS', 'https', 'tls']) || has(self.tls)",
+            "server must have TLS settings for HTTPS/TLS protocols"),
+    ]})
     return obj({
         "servers": array(server, "Servers (listeners) of the gateway.", minItems=1, maxItems=1024),
         "selector": label_selector_map("Labels of the gateway workloads (pods) this configuration applies to."),
