@@ -341,3 +341,64 @@ private func set(_ document: JSONValue, _ path: [Step], _ value: JSONValue) thro
         #expect(generated.contains(kind == "VirtualService" ? "spec.http[].route[].destination.host\n" : "status.conditions[].type\n"))
     }
 }
+
+/// ``StructuralSchema/accepts(_:)`` (the fast yes/no path junctors use) must agree with
+/// ``StructuralSchema/validate(_:)`` on every object, valid or broken.
+@Suite struct AcceptanceAgreesWithValidationTests {
+    @Test func bothPathsDecideAlike() throws {
+        let files = Repository.yamlFiles(under: Repository.url("config/samples")) + Repository.fixtureYAMLFiles()
+        var checked = 0
+        var rejected = 0
+        for document in try files.flatMap({ try YAMLDocuments.load($0) }) {
+            guard let kind = document["kind"]?.stringValue, let root = IstioCRDs.schema(kind) else { continue }
+            // The object itself, and versions of it broken at every leaf in turn.
+            for candidate in [document] + brokenVariants(of: document) {
+                let violations = root.validate(candidate)
+                #expect(root.accepts(candidate) == violations.isEmpty, "\(kind): \(violations)")
+                checked += 1
+                if !violations.isEmpty { rejected += 1 }
+            }
+        }
+        #expect(checked > 500)
+        #expect(rejected > 250)
+    }
+
+    /// The document with one leaf at a time replaced by a value of another type (or an empty
+    /// string/zero/negative number), which is how most bad input looks.
+    private func brokenVariants(of document: JSONValue) -> [JSONValue] {
+        var variants: [JSONValue] = []
+        func walk(_ value: JSONValue, rebuild: (JSONValue) -> JSONValue) {
+            switch value {
+            case .object(let members):
+                for (name, member) in members where name != "metadata" {
+                    walk(member) { replacement in
+                        var copy = members
+                        copy[name] = replacement
+                        return rebuild(.object(copy))
+                    }
+                }
+            case .array(let elements):
+                for (index, element) in elements.enumerated() {
+                    walk(element) { replacement in
+                        var copy = elements
+                        copy[index] = replacement
+                        return rebuild(.array(copy))
+                    }
+                }
+            case .string:
+                variants.append(rebuild(.integer(7)))
+                variants.append(rebuild(""))
+            case .integer, .double:
+                variants.append(rebuild("80"))
+                variants.append(rebuild(.integer(-1)))
+                variants.append(rebuild(.integer(0)))
+            case .bool:
+                variants.append(rebuild("true"))
+            case .null:
+                variants.append(rebuild(.integer(1)))
+            }
+        }
+        walk(document) { $0 }
+        return variants
+    }
+}
