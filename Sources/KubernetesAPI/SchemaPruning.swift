@@ -1,7 +1,7 @@
 extension StructuralSchema {
     /// Drops every field the schema does not declare, as kube-apiserver prunes custom resources
-    /// before storing them, and reports where it removed something (`spec.foo`, `spec.http[0].bar`),
-    /// e.g. for `fieldValidation=Strict`/`Warn` answers.
+    /// before storing them, and reports where it removed something (`spec.foo`, `spec.http[0].bar`;
+    /// sorted), e.g. for `fieldValidation=Strict`/`Warn` answers.
     ///
     /// Rules followed (those of kube-apiserver's structural pruning):
     /// - an object keeps the keys in `properties`; with an `additionalProperties` schema every key is
@@ -16,6 +16,7 @@ extension StructuralSchema {
     public func prune(_ value: JSONValue) -> (pruned: JSONValue, removedPaths: [String]) {
         var removed: [String] = []
         let pruned = prune(value, at: "", isRoot: true, removed: &removed)
+        removed.sort()
         return (pruned, removed)
     }
 
@@ -43,8 +44,7 @@ extension StructuralSchema {
         }
         var kept: [String: JSONValue] = [:]
         kept.reserveCapacity(members.count)
-        // Sorted so removedPaths come out in a stable order.
-        for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+        for (name, member) in members {
             let memberPath = FieldPath.child(path, name)
             if keepsObjectHeader, ["apiVersion", "kind", "metadata"].contains(name) {
                 // Object metadata is pruned by its own rules (ObjectMeta), not by the schema.

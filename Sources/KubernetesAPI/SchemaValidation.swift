@@ -21,9 +21,10 @@ extension StructuralSchema {
         return violations
     }
 
-    /// Whether `value` satisfies the schema; cheaper than ``validate(_:)`` when the reasons do not matter.
+    /// Whether `value` satisfies the schema: the same rules as ``validate(_:)``, answered without
+    /// building paths or messages and stopping at the first problem. Junctors use it too.
     public func accepts(_ value: JSONValue) -> Bool {
-        validate(value).isEmpty
+        satisfies(value)
     }
 
     func check(_ value: JSONValue, at path: String, into violations: inout [SchemaViolation]) {
@@ -196,11 +197,15 @@ extension StructuralSchema {
                     field: FieldPath.child(path, name), kind: .required, badValue: nil, detail: "must not be empty"))
             }
         }
-        // Sorted so the violations come out in a stable order.
-        for (name, member) in members.sorted(by: { $0.key < $1.key }) {
-            if let declared = properties[name] {
+        // Declared properties in name order (precomputed), then map values in key order, so the
+        // violations come out in a stable order.
+        for (name, declared) in orderedProperties {
+            if let member = members[name] {
                 declared.check(member, at: FieldPath.child(path, name), into: &violations)
-            } else if case .schema(let values) = additionalProperties {
+            }
+        }
+        if case .schema(let values) = additionalProperties {
+            for (name, member) in members.sorted(by: { $0.key < $1.key }) where properties[name] == nil {
                 values.check(member, at: FieldPath.child(path, name), into: &violations)
             }
         }
@@ -226,9 +231,7 @@ extension StructuralSchema {
     }
 
     private func passes(_ value: JSONValue, at path: String) -> Bool {
-        var scratch: [SchemaViolation] = []
-        check(value, at: path, into: &scratch)
-        return scratch.isEmpty
+        satisfies(value)
     }
 }
 

@@ -52,6 +52,8 @@ public final class StructuralSchema: Sendable {
 
     /// The pattern compiled once; nil when there is no pattern or it does not compile.
     let compiledPattern: SchemaPattern?
+    /// `properties` sorted by name, so validation reports in a stable order without sorting per value.
+    let orderedProperties: [(name: String, schema: StructuralSchema)]
 
     /// `additionalProperties`: a boolean or a schema for the values of a map.
     public enum AdditionalProperties: Sendable {
@@ -121,6 +123,7 @@ public final class StructuralSchema: Sendable {
         } else {
             compiledPattern = nil
         }
+        orderedProperties = properties.sorted { $0.key < $1.key }.map { (name: $0.key, schema: $0.value) }
     }
 
     /// The schema as JSON again (the keywords it was decoded from, in canonical form).
