@@ -182,7 +182,13 @@ let package = Package(
 
         .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnvoyAPITests",
+            dependencies: ["EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            // Python checks against Envoy's real descriptors and the FileDescriptorSet they read.
+            exclude: ["Support"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "MeshAPI", "EnvoyAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KubernetesClientTests",
