@@ -184,7 +184,12 @@ let package = Package(
         .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EnvoyAPITests",
-            dependencies: ["EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "EnvoyAPI",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
             // Python checks against Envoy's real descriptors and the FileDescriptorSet they read.
             exclude: ["Support"],
             swiftSettings: swiftSettings

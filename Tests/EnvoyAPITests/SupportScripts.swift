@@ -35,3 +35,33 @@ enum SupportScripts {
             .appendingPathComponent("envoyapi-tests-\(UUID().uuidString)-\(name)")
     }
 }
+
+extension SupportScripts {
+    /// Like `run`, but suspends instead of blocking a thread while the script runs, so a server in
+    /// the same process keeps serving it. Output goes through a file (no pipe to fill up).
+    static func runAsync(_ script: String, _ arguments: [String]) async throws -> Result {
+        let outputPath = temporaryFile("\(script).out")
+        guard FileManager.default.createFile(atPath: outputPath.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        defer { try? FileManager.default.removeItem(at: outputPath) }
+        let output = try FileHandle(forWritingTo: outputPath)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", directory.appendingPathComponent(script).path] + arguments
+        process.standardOutput = output
+        process.standardError = output
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        try output.close()
+        let text = try String(contentsOf: outputPath, encoding: .utf8)
+        return Result(status: process.terminationStatus, output: text)
+    }
+}

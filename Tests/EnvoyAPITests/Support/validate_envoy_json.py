@@ -53,7 +53,7 @@ class MissingDependency(Exception):
 _loaded = False
 
 
-def _load_envoy_descriptors():
+def load_envoy_descriptors():
     """Imports every xds-protos module once so the default pool knows every Envoy type."""
     global _loaded
     if _loaded:
@@ -79,7 +79,7 @@ def _load_envoy_descriptors():
 
 def message_class(full_name):
     """The xds-protos message class for a full protobuf name, e.g. envoy.config.listener.v3.Listener."""
-    _load_envoy_descriptors()
+    load_envoy_descriptors()
     from google.protobuf import descriptor_pool, message_factory
 
     try:
@@ -91,7 +91,7 @@ def message_class(full_name):
 
 def parse_resource(resource, default_type=None):
     """Parses one resource strictly; returns the xds-protos message or raises ValidationError."""
-    _load_envoy_descriptors()
+    load_envoy_descriptors()
     from google.protobuf import descriptor_pool, json_format
 
     if not isinstance(resource, dict):
@@ -164,7 +164,7 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     try:
-        _load_envoy_descriptors()
+        load_envoy_descriptors()
     except MissingDependency as error:
         sys.stderr.write(f"validate_envoy_json: cannot load Envoy's schema: {error}\n")
         return 2
