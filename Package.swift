@@ -185,7 +185,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnvoyAPITests",
+            dependencies: [
+                "EnvoyAPI",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            // Python checks against Envoy's real descriptors and the FileDescriptorSet they read.
+            exclude: ["Support"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "MeshAPI", "EnvoyAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KubernetesClientTests",
