@@ -5,6 +5,6 @@ struct Coxswain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coxswain",
         abstract: "Istio traffic management (VirtualService, DestinationRule, Gateway) served to Envoy over xDS.",
-        subcommands: []
+        subcommands: [DevAPIServerCommand.self]
     )
 }
