@@ -203,7 +203,18 @@ let package = Package(
             dependencies: ["KubernetesClient", "KubernetesRuntime", "KubernetesTestServer"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "KubernetesTestServerTests", dependencies: ["KubernetesTestServer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KubernetesTestServerTests",
+            dependencies: [
+                "KubernetesTestServer",
+                "KubernetesAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "XDSServerTests", dependencies: ["XDSServer", "Translator", "EnvoyAPI", "MeshAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], swiftSettings: swiftSettings),
