@@ -184,7 +184,12 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshAPITests",
+            dependencies: ["MeshAPI", "KubernetesAPI", .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EnvoyAPITests",
             dependencies: [
