@@ -20,8 +20,9 @@ public enum TypeURL {
     }
 }
 
-/// The resource types Coxswain serves over xDS, in the order Envoy wants them pushed
-/// (clusters before the endpoints and listeners that refer to them, listeners before routes).
+/// The resource types Coxswain serves over xDS, in the make-before-break order of Envoy's xDS
+/// protocol (clusters, then their endpoints, then listeners, then their routes); secrets are
+/// requested on demand as clusters and listeners refer to them.
 public enum XDSResourceType: String, CaseIterable, Sendable {
     case cluster
     case endpoint
