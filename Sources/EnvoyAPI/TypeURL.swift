@@ -70,7 +70,11 @@ public enum EnvoyExtensionName {
     public static let httpInspector = "envoy.filters.listener.http_inspector"
     public static let originalDestination = "envoy.filters.listener.original_dst"
     public static let tlsTransportSocket = "envoy.transport_sockets.tls"
+    public static let upstreamProxyProtocolTransportSocket = "envoy.transport_sockets.upstream_proxy_protocol"
     public static let previousHostsRetryPredicate = "envoy.retry_host_predicates.previous_hosts"
+    public static let previousPrioritiesRetryPriority = "envoy.retry_priorities.previous_priorities"
+    public static let fileAccessLog = "envoy.access_loggers.file"
+    public static let stdoutAccessLog = "envoy.access_loggers.stdout"
     /// The key of `Cluster.typed_extension_protocol_options` for upstream HTTP options.
     public static let upstreamHTTPProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 }
