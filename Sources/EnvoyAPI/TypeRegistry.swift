@@ -9,8 +9,8 @@ import SwiftProtobuf
 /// is idempotent and safe to call from any thread.
 public enum EnvoyTypeRegistry {
     /// Every message type that appears inside an `Any` in the configuration Coxswain produces:
-    /// xDS resources, network/HTTP/listener filters, transport sockets, cluster extension options,
-    /// per-route filter configs and retry extensions.
+    /// xDS resources, network/HTTP/listener filters, transport sockets, access loggers, cluster
+    /// extension options, per-route filter configs and retry extensions.
     public static var packableTypes: [any Message.Type] {
         [
             // xDS resources (DiscoveryResponse.resources, Resource.resource)
@@ -34,10 +34,15 @@ public enum EnvoyTypeRegistry {
             // transport sockets (TransportSocket.typed_config)
             Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext.self,
             Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext.self,
+            Envoy_Extensions_TransportSockets_ProxyProtocol_V3_ProxyProtocolUpstreamTransport.self,
+            // access loggers (AccessLog.typed_config)
+            Envoy_Extensions_AccessLoggers_File_V3_FileAccessLog.self,
+            Envoy_Extensions_AccessLoggers_Stream_V3_StdoutAccessLog.self,
             // cluster extension options (Cluster.typed_extension_protocol_options)
             Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions.self,
-            // retry extensions (RetryPolicy.RetryHostPredicate.typed_config)
+            // retry extensions (RetryPolicy.RetryHostPredicate / RetryPriority typed_config)
             Envoy_Extensions_Retry_Host_PreviousHosts_V3_PreviousHostsPredicate.self,
+            Envoy_Extensions_Retry_Priority_PreviousPriorities_V3_PreviousPrioritiesConfig.self,
         ]
     }
 

@@ -20,8 +20,9 @@ public enum TypeURL {
     }
 }
 
-/// The resource types Coxswain serves over xDS, in the order Envoy wants them pushed
-/// (clusters before the endpoints and listeners that refer to them, listeners before routes).
+/// The resource types Coxswain serves over xDS, in the make-before-break order of Envoy's xDS
+/// protocol (clusters, then their endpoints, then listeners, then their routes); secrets are
+/// requested on demand as clusters and listeners refer to them.
 public enum XDSResourceType: String, CaseIterable, Sendable {
     case cluster
     case endpoint
@@ -69,7 +70,11 @@ public enum EnvoyExtensionName {
     public static let httpInspector = "envoy.filters.listener.http_inspector"
     public static let originalDestination = "envoy.filters.listener.original_dst"
     public static let tlsTransportSocket = "envoy.transport_sockets.tls"
+    public static let upstreamProxyProtocolTransportSocket = "envoy.transport_sockets.upstream_proxy_protocol"
     public static let previousHostsRetryPredicate = "envoy.retry_host_predicates.previous_hosts"
+    public static let previousPrioritiesRetryPriority = "envoy.retry_priorities.previous_priorities"
+    public static let fileAccessLog = "envoy.access_loggers.file"
+    public static let stdoutAccessLog = "envoy.access_loggers.stdout"
     /// The key of `Cluster.typed_extension_protocol_options` for upstream HTTP options.
     public static let upstreamHTTPProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 }

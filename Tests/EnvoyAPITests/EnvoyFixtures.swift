@@ -37,6 +37,20 @@ enum EnvoyFixtures {
         return context
     }
 
+    /// Istio's JSON access log to /dev/stdout.
+    static func fileAccessLog() throws -> Envoy_Config_Accesslog_V3_AccessLog {
+        var file = Envoy_Extensions_AccessLoggers_File_V3_FileAccessLog()
+        file.path = "/dev/stdout"
+        file.logFormat.jsonFormat = Google_Protobuf_Struct(fields: [
+            "start_time": Google_Protobuf_Value(stringValue: "%START_TIME%"),
+            "response_code": Google_Protobuf_Value(stringValue: "%RESPONSE_CODE%"),
+        ])
+        var log = Envoy_Config_Accesslog_V3_AccessLog()
+        log.name = EnvoyExtensionName.fileAccessLog
+        log.typedConfig = try Google_Protobuf_Any(packing: file)
+        return log
+    }
+
     /// A gateway listener: TLS inspector, one HTTPS filter chain with an HCM fetching routes over RDS.
     static func listener() throws -> Envoy_Config_Listener_V3_Listener {
         var router = Envoy_Extensions_Filters_Http_Router_V3_Router()
@@ -72,6 +86,8 @@ enum EnvoyFixtures {
         websocket.upgradeType = "websocket"
         hcm.upgradeConfigs = [websocket]
 
+        hcm.accessLog = [try fileAccessLog()]
+
         var hcmFilter = Envoy_Config_Listener_V3_Filter()
         hcmFilter.name = EnvoyExtensionName.httpConnectionManager
         hcmFilter.typedConfig = try Google_Protobuf_Any(packing: hcm)
@@ -99,6 +115,7 @@ enum EnvoyFixtures {
         light.name = "outbound|3306||mysql-v2.db.svc.cluster.local"
         light.weight = 10
         tcpProxy.weightedClusters.clusters = [heavy, light]
+        tcpProxy.accessLog = [try fileAccessLog()]
         var tcpFilter = Envoy_Config_Listener_V3_Filter()
         tcpFilter.name = EnvoyExtensionName.tcpProxy
         tcpFilter.typedConfig = try Google_Protobuf_Any(packing: tcpProxy)
@@ -115,6 +132,10 @@ enum EnvoyFixtures {
         listener.trafficDirection = .outbound
         listener.continueOnListenerFiltersTimeout = true
         listener.listenerFiltersTimeout = Duration(seconds: 0, nanos: 100_000_000)
+        var stdout = Envoy_Config_Accesslog_V3_AccessLog()
+        stdout.name = EnvoyExtensionName.stdoutAccessLog
+        stdout.typedConfig = try Google_Protobuf_Any(packing: Envoy_Extensions_AccessLoggers_Stream_V3_StdoutAccessLog())
+        listener.accessLog = [stdout]
         return listener
     }
 
@@ -165,6 +186,10 @@ enum EnvoyFixtures {
             packing: Envoy_Extensions_Retry_Host_PreviousHosts_V3_PreviousHostsPredicate()
         )
         action.retryPolicy.retryHostPredicate = [previousHosts]
+        var previousPriorities = Envoy_Extensions_Retry_Priority_PreviousPriorities_V3_PreviousPrioritiesConfig()
+        previousPriorities.updateFrequency = 2
+        action.retryPolicy.retryPriority.name = EnvoyExtensionName.previousPrioritiesRetryPriority
+        action.retryPolicy.retryPriority.typedConfig = try Google_Protobuf_Any(packing: previousPriorities)
         var mirror = Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy()
         mirror.cluster = "outbound|9080|v3|reviews.default.svc.cluster.local"
         mirror.runtimeFraction.defaultValue.numerator = 50
@@ -289,8 +314,15 @@ enum EnvoyFixtures {
         tls.commonTlsContext.combinedValidationContext.defaultValidationContext.matchTypedSubjectAltNames = [san]
         tls.commonTlsContext.combinedValidationContext.validationContextSdsSecretConfig = sds
         tls.commonTlsContext.alpnProtocols = ["istio-peer-exchange", "istio"]
-        cluster.transportSocket.name = EnvoyExtensionName.tlsTransportSocket
-        cluster.transportSocket.typedConfig = try Google_Protobuf_Any(packing: tls)
+        // TLS wrapped in a PROXY protocol v2 header (DestinationRule trafficPolicy.proxyProtocol).
+        var inner = Envoy_Config_Core_V3_TransportSocket()
+        inner.name = EnvoyExtensionName.tlsTransportSocket
+        inner.typedConfig = try Google_Protobuf_Any(packing: tls)
+        var proxyProtocol = Envoy_Extensions_TransportSockets_ProxyProtocol_V3_ProxyProtocolUpstreamTransport()
+        proxyProtocol.config.version = .v2
+        proxyProtocol.transportSocket = inner
+        cluster.transportSocket.name = EnvoyExtensionName.upstreamProxyProtocolTransportSocket
+        cluster.transportSocket.typedConfig = try Google_Protobuf_Any(packing: proxyProtocol)
 
         cluster.metadata.filterMetadata["istio"] = Google_Protobuf_Struct(fields: [
             "default_original_port": Google_Protobuf_Value(numberValue: 9080),

@@ -53,6 +53,21 @@ import Testing
         #expect(result.status == 0, "\(result.output)")
     }
 
+    /// The other accepted document forms: a list of resources, and {"resources": [...]}.
+    @Test func listAndResourcesFormsAreValidated() throws {
+        let listener = try Google_Protobuf_Any(packing: EnvoyFixtures.listener()).jsonString()
+        let endpoints = try Google_Protobuf_Any(packing: EnvoyFixtures.clusterLoadAssignment()).jsonString()
+        let list = try Self.validate("[\(listener), \(endpoints)]")
+        #expect(list.status == 0, "\(list.output)")
+        #expect(list.output.contains("[1] type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"), "\(list.output)")
+        let wrapped = try Self.validate("{\"resources\": [\(endpoints)]}")
+        #expect(wrapped.status == 0, "\(wrapped.output)")
+        // In these forms "@type" is required.
+        let untyped = try Self.validate("[{\"name\": \"x\"}]")
+        #expect(untyped.status == 1, "\(untyped.output)")
+        #expect(untyped.output.contains("has no \"@type\""), "\(untyped.output)")
+    }
+
     /// The validator is strict: a misspelt field deep inside a typed_config is rejected.
     @Test func misspeltNestedFieldIsRejected() throws {
         let json = try Self.document().replacingOccurrences(of: "\"statPrefix\"", with: "\"statPrefx\"")

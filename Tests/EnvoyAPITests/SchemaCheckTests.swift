@@ -16,6 +16,15 @@ import Testing
         #expect(result.output.contains("self-test passed"), "\(result.output)")
     }
 
+    /// Without xds-protos the scripts fail loudly (exit 2, saying what to install) instead of passing.
+    @Test func missingPackagesFailInsteadOfPassing() throws {
+        for script in ["check_protos.py", "validate_envoy_json.py"] {
+            let result = try SupportScripts.run(script, [SupportScripts.descriptorSet.path], pythonFlags: ["-S"])
+            #expect(result.status == 2, "\(script): \(result.output)")
+            #expect(result.output.contains("pip install xds-protos protobuf"), "\(script): \(result.output)")
+        }
+    }
+
     /// A descriptor set edited here in Swift (one field number changed) must make the check fail.
     @Test func wrongFieldNumberFailsTheCheck() throws {
         var set = try Google_Protobuf_FileDescriptorSet(serializedBytes: Data(contentsOf: SupportScripts.descriptorSet))

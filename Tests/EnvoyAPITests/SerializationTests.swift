@@ -121,6 +121,8 @@ import Testing
         #expect(json.contains("\"consecutive5xx\":5"))
         #expect(json.contains("\"typedPerFilterConfig\""))
         #expect(json.contains("\"lbPolicy\":\"RING_HASH\""))
+        #expect(json.contains("\"@type\":\"type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\""))
+        #expect(json.contains("\"@type\":\"type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig\""))
         // And JSON parses back into the same messages.
         let reparsed = try Envoy_Service_Discovery_V3_DiscoveryResponse(jsonString: json)
         #expect(try reparsed.resources.map { try $0.serializedBytes() as [UInt8] }.count == 5)

@@ -16,10 +16,12 @@ enum SupportScripts {
 
     static var descriptorSet: URL { directory.appendingPathComponent("envoy-subset.pb") }
 
-    static func run(_ script: String, _ arguments: [String]) throws -> Result {
+    /// - Parameter pythonFlags: interpreter flags, e.g. `-S` (no site-packages) to see how a script
+    ///   behaves when its packages are missing.
+    static func run(_ script: String, _ arguments: [String], pythonFlags: [String] = []) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", directory.appendingPathComponent(script).path] + arguments
+        process.arguments = ["python3"] + pythonFlags + [directory.appendingPathComponent(script).path] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

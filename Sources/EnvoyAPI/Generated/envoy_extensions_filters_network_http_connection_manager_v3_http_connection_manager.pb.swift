@@ -106,6 +106,11 @@ public nonisolated struct Envoy_Extensions_Filters_Network_HttpConnectionManager
   /// Clears the value of `drainTimeout`. Subsequent reads from it will return its default value.
   public mutating func clearDrainTimeout() {_uniqueStorage()._drainTimeout = nil}
 
+  public var accessLog: [Envoy_Config_Accesslog_V3_AccessLog] {
+    get {_storage._accessLog}
+    set {_uniqueStorage()._accessLog = newValue}
+  }
+
   public var useRemoteAddress: SwiftProtobuf.Google_Protobuf_BoolValue {
     get {_storage._useRemoteAddress ?? SwiftProtobuf.Google_Protobuf_BoolValue()}
     set {_uniqueStorage()._useRemoteAddress = newValue}
@@ -581,7 +586,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.extensions.filters.networ
 
 nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HttpConnectionManager"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{4}\u{2}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{4}\u{2}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{3}set_current_client_cert_details\0\u{4}\u{2}xff_num_trusted_hops\0\u{4}\u{2}skip_xff_append\0\u{1}via\0\u{3}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{2}delayed_close_timeout\0\u{4}\u{2}request_timeout\0\u{3}max_request_headers_kb\0\u{3}normalize_path\0\u{4}\u{2}preserve_external_request_id\0\u{3}merge_slashes\0\u{3}server_header_transformation\0\u{3}common_http_protocol_options\0\u{4}\u{2}always_set_request_id_in_response\0\u{4}\u{2}strip_matching_host_port\0\u{3}stream_error_on_invalid_http_message\0\u{3}request_headers_timeout\0\u{3}strip_any_host_port\0\u{4}\u{3}path_with_escaped_slashes_action\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}codec_type\0\u{3}stat_prefix\0\u{1}rds\0\u{3}route_config\0\u{3}http_filters\0\u{3}add_user_agent\0\u{4}\u{2}http_protocol_options\0\u{3}http2_protocol_options\0\u{3}server_name\0\u{4}\u{2}drain_timeout\0\u{3}access_log\0\u{3}use_remote_address\0\u{3}generate_request_id\0\u{3}forward_client_cert_details\0\u{3}set_current_client_cert_details\0\u{4}\u{2}xff_num_trusted_hops\0\u{4}\u{2}skip_xff_append\0\u{1}via\0\u{3}upgrade_configs\0\u{3}stream_idle_timeout\0\u{4}\u{2}delayed_close_timeout\0\u{4}\u{2}request_timeout\0\u{3}max_request_headers_kb\0\u{3}normalize_path\0\u{4}\u{2}preserve_external_request_id\0\u{3}merge_slashes\0\u{3}server_header_transformation\0\u{3}common_http_protocol_options\0\u{4}\u{2}always_set_request_id_in_response\0\u{4}\u{2}strip_matching_host_port\0\u{3}stream_error_on_invalid_http_message\0\u{3}request_headers_timeout\0\u{3}strip_any_host_port\0\u{4}\u{3}path_with_escaped_slashes_action\0")
 
   fileprivate class _StorageClass {
     var _codecType: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.CodecType = .auto
@@ -593,6 +598,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
     var _http2ProtocolOptions: Envoy_Config_Core_V3_Http2ProtocolOptions? = nil
     var _serverName: String = String()
     var _drainTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
+    var _accessLog: [Envoy_Config_Accesslog_V3_AccessLog] = []
     var _useRemoteAddress: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
     var _generateRequestID: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
     var _forwardClientCertDetails: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.ForwardClientCertDetails = .sanitize
@@ -635,6 +641,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       _http2ProtocolOptions = source._http2ProtocolOptions
       _serverName = source._serverName
       _drainTimeout = source._drainTimeout
+      _accessLog = source._accessLog
       _useRemoteAddress = source._useRemoteAddress
       _generateRequestID = source._generateRequestID
       _forwardClientCertDetails = source._forwardClientCertDetails
@@ -710,6 +717,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         case 9: try { try decoder.decodeSingularMessageField(value: &_storage._http2ProtocolOptions) }()
         case 10: try { try decoder.decodeSingularStringField(value: &_storage._serverName) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._drainTimeout) }()
+        case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._accessLog) }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._useRemoteAddress) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._generateRequestID) }()
         case 16: try { try decoder.decodeSingularEnumField(value: &_storage._forwardClientCertDetails) }()
@@ -787,6 +795,9 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
       try { if let v = _storage._drainTimeout {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
       } }()
+      if !_storage._accessLog.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._accessLog, fieldNumber: 13)
+      }
       try { if let v = _storage._useRemoteAddress {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
       } }()
@@ -874,6 +885,7 @@ nonisolated extension Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_
         if _storage._http2ProtocolOptions != rhs_storage._http2ProtocolOptions {return false}
         if _storage._serverName != rhs_storage._serverName {return false}
         if _storage._drainTimeout != rhs_storage._drainTimeout {return false}
+        if _storage._accessLog != rhs_storage._accessLog {return false}
         if _storage._useRemoteAddress != rhs_storage._useRemoteAddress {return false}
         if _storage._generateRequestID != rhs_storage._generateRequestID {return false}
         if _storage._forwardClientCertDetails != rhs_storage._forwardClientCertDetails {return false}

@@ -189,7 +189,7 @@ def load(path):
 
 
 def find_message(descriptor_set, full_name):
-    package, _, rest = full_name.rpartition(".")
+    """The DescriptorProto of a message (nested ones too) in a FileDescriptorSet."""
     parts = full_name.split(".")
     for file in descriptor_set.file:
         prefix = file.package.split(".")
