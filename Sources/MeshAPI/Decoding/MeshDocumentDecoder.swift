@@ -163,7 +163,7 @@ public struct MeshDocumentDecoder: Sendable {
         }
     }
 
-    static func files(under directory: URL) -> [URL] {
+    public static func files(under directory: URL) -> [URL] {
         guard let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
         var files: [URL] = []
         for case let url as URL in enumerator where fileExtensions.contains(url.pathExtension.lowercased()) {

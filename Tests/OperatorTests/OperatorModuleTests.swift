@@ -1,6 +1,0 @@
-import Testing
-@testable import Operator
-
-@Test func moduleLinks() {
-    #expect(OperatorModule.name == "Operator")
-}
