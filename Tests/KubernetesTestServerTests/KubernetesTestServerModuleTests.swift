@@ -1,6 +1,0 @@
-import Testing
-@testable import KubernetesTestServer
-
-@Test func moduleLinks() {
-    #expect(KubernetesTestServerModule.name == "KubernetesTestServer")
-}
