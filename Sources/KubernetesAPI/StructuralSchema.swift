@@ -11,6 +11,10 @@
 ///
 /// `x-kubernetes-validations` (CEL rules) are decoded and kept in ``validations`` but NOT evaluated:
 /// there is no CEL interpreter here. Callers that need them must evaluate them elsewhere.
+///
+/// `pattern`s are matched with ICU regular expressions (NSRegularExpression), which agree with
+/// kube-apiserver's RE2 on the syntax CRDs use; a pattern ICU cannot compile (RE2-only syntax such as
+/// `(?P<name>…)`) is kept but not enforced rather than failing the whole schema.
 public final class StructuralSchema: Sendable {
     /// `type`: object, array, string, integer, number or boolean; nil inside junctors and on
     /// int-or-string or preserve-unknown-fields nodes.

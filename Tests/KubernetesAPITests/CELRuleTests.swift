@@ -137,3 +137,40 @@ private func evaluate(_ applications: [RuleApplication]) throws -> [RuleResult] 
                 "\(failing.map { "\($0.0.rule.rule) → \($0.1.error ?? "false")" })")
     }
 }
+
+/// Fixtures/istio/invalid holds Istio objects istiod refuses, each saying on its first line where the
+/// CRD refuses it: `# rejected-at: <field path>` (schema) or `# rejected-by-rule: <CEL message>`.
+/// Other test targets may use them as known-bad input; this checks the CRDs really refuse them.
+@Suite struct InvalidFixtureTests {
+    @Test func everyInvalidFixtureIsRefusedWhereItSays() throws {
+        let folder = Repository.url("Tests/KubernetesAPITests/Fixtures/istio/invalid")
+        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "yaml" }.sorted { $0.path < $1.path }
+        #expect(files.count >= 10)
+        for file in files {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            let header = String(text.prefix { $0 != "\n" })
+            let object = try #require(try YAMLDocuments.parse(text).first)
+            let kind = try #require(object["kind"]?.stringValue)
+            let crd = try #require(IstioCRDs.byKind[kind])
+            for version in crd.versions {
+                let root = try #require(version.schema)
+                let fields = root.validate(object).map(\.field)
+                if header.hasPrefix("# rejected-at: ") {
+                    #expect(fields == [String(header.dropFirst("# rejected-at: ".count))], "\(file.lastPathComponent) as \(version.name)")
+                } else if header.hasPrefix("# rejected-by-rule: ") {
+                    #expect(fields == [], "\(file.lastPathComponent) as \(version.name)")
+                } else {
+                    Issue.record("\(file.lastPathComponent) does not say where it is refused")
+                }
+            }
+            // The versions share one schema (IstioCRDShapeTests), so the CEL rules run once per file.
+            if header.hasPrefix("# rejected-by-rule: "), let root = crd.storageVersion?.schema {
+                let applications = ruleApplications(object, root)
+                let results = try evaluate(applications)
+                let failing = zip(applications, results).filter { $0.1.value != true }.map { $0.0.rule.message ?? $0.0.rule.rule }
+                #expect(failing == [String(header.dropFirst("# rejected-by-rule: ".count))], "\(file.lastPathComponent)")
+            }
+        }
+    }
+}

@@ -55,6 +55,13 @@ private let fieldsNoValidObjectUses = [
         #expect(Set(schemas.map(\.jsonValue)).count == 1)
         let root = schemas[0]
         #expect(root.structuralProblems() == [])
+        // Nothing in the CRD is lost in decoding: the schema encodes back to the YAML's JSON.
+        let file = Repository.url("crds/networking.istio.io_\(crd.names.plural).yaml")
+        let document = try #require(try YAMLDocuments.load(file).first)
+        let versionsJSON = try #require(document[path: ["spec", "versions"]]?.arrayValue)
+        for (version, json) in zip(crd.versions, versionsJSON) {
+            #expect(version.schema?.jsonValue == json[path: ["schema", "openAPIV3Schema"]])
+        }
         #expect(root.required == ["spec"])
         #expect(preservedPaths(root) == ["status"])
         let status = try #require(root.properties["status"])
