@@ -120,6 +120,13 @@ import Yams
         #expect(vs.spec.http?[0].route?[0].weight == 100)
     }
 
+    @Test func tabIndentedJSONDecodes() throws {
+        let json = "{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Namespace\",\n\t\"metadata\": {\n\t\t\"name\": \"tabs\"\n\t}\n}\n"
+        let result = decodeYAML(json, source: "ns.json")
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.objects.first?.object.metadata.name == "tabs")
+    }
+
     @Test func directoryIsReadRecursively() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-dir-\(UUID().uuidString)")
         let nested = root.appendingPathComponent("a/b")

@@ -85,6 +85,32 @@ public struct MeshDocumentDecoder: Sendable {
 
     /// Decodes all documents of `text`, labelling locations with `source`.
     public func decode(yaml text: String, source: String = "<input>") -> MeshDecodeResult {
+        if let result = decodeStream(text, source: source) { return result }
+        return decodeDocumentByDocument(text, source: source)
+    }
+
+    /// The fast path: one parser over the whole stream. Returns nil on a YAML syntax
+    /// error, so the caller can isolate the broken document.
+    private func decodeStream(_ text: String, source: String) -> MeshDecodeResult? {
+        var result = MeshDecodeResult()
+        do {
+            let parser = try Yams.Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
+            var documentNumber = 0
+            while let root = try parser.nextRoot() {
+                guard !ScalarTyping.isNull(root) else { continue }
+                documentNumber += 1
+                let context = DocumentContext(source: source, document: documentNumber, lineOffset: 0, root: root)
+                decodeDocument(root, codingPath: [], context: context, into: &result)
+            }
+        } catch {
+            return nil
+        }
+        return result
+    }
+
+    /// The robust path: each `---`-separated document parsed on its own, so a syntax
+    /// error costs only its own document.
+    private func decodeDocumentByDocument(_ text: String, source: String) -> MeshDecodeResult {
         var result = MeshDecodeResult()
         var documentNumber = 0
         for chunk in DocumentSplitter.split(text) {
