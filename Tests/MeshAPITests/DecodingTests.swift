@@ -344,6 +344,21 @@ import Yams
         #expect(gateway.status?.observedGeneration == Int64OrString(4))
     }
 
+    @Test func aliasBombIsRefused() {
+        var yaml = "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...8 {
+            let refs = Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+            yaml += "  a\(level): &a\(level) [\(refs)]\n"
+        }
+        let result = decodeYAML(yaml)
+        #expect(result.objects.isEmpty)
+        #expect(result.errors.first?.message == "document expands too much through YAML aliases")
+        // Ordinary aliases are fine.
+        let modest = decodeYAML("apiVersion: v1\nkind: Node\nmetadata: {name: n, labels: &l {a: b}, annotations: *l}\n")
+        #expect(modest.errors.isEmpty)
+        #expect(modest.objects.first?.object.metadata.annotations == ["a": "b"])
+    }
+
     @Test func istioMetadataIsStrict() {
         let result = decodeYAML("""
         apiVersion: networking.istio.io/v1

@@ -80,6 +80,8 @@ public struct MeshDecodeResult: Sendable {
 public struct MeshDocumentDecoder: Sendable {
     /// File name endings read from directories.
     public static let fileExtensions: Set<String> = ["yaml", "yml", "json"]
+    /// Larger files are refused rather than read into memory.
+    public static let maximumFileBytes = 128 * 1024 * 1024
 
     public init() {}
 
@@ -99,7 +101,7 @@ public struct MeshDocumentDecoder: Sendable {
             while let root = try parser.nextRoot() {
                 guard !ScalarTyping.isNull(root) else { continue }
                 documentNumber += 1
-                let context = DocumentContext(source: source, document: documentNumber, lineOffset: 0, root: root)
+                let context = DocumentContext(source: source, document: documentNumber, lineOffset: 0, root: root, expansionBudget: text.utf8.count + 1024)
                 decodeDocument(root, codingPath: [], context: context, into: &result)
             }
         } catch {
@@ -125,7 +127,7 @@ public struct MeshDocumentDecoder: Sendable {
             // An empty document (e.g. after a trailing `---`) is no document.
             guard let root, !ScalarTyping.isNull(root) else { continue }
             documentNumber += 1
-            let context = DocumentContext(source: source, document: documentNumber, lineOffset: chunk.firstLine - 1, root: root)
+            let context = DocumentContext(source: source, document: documentNumber, lineOffset: chunk.firstLine - 1, root: root, expansionBudget: chunk.text.utf8.count + 1024)
             decodeDocument(root, codingPath: [], context: context, into: &result)
         }
         return result
@@ -134,6 +136,13 @@ public struct MeshDocumentDecoder: Sendable {
     /// Decodes one file.
     public func decode(file url: URL) -> MeshDecodeResult {
         do {
+            let size = (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+            guard size <= Self.maximumFileBytes else {
+                var result = MeshDecodeResult()
+                result.errors.append(.init(location: .init(file: url.path, document: 0), fieldPath: "",
+                                           message: "file is larger than \(Self.maximumFileBytes / 1024 / 1024) MiB"))
+                return result
+            }
             let data = try Data(contentsOf: url)
             guard let text = String(data: data, encoding: .utf8) else {
                 var result = MeshDecodeResult()
@@ -220,6 +229,11 @@ public struct MeshDocumentDecoder: Sendable {
     }
 
     private func decodeDocument(_ node: Yams.Node, codingPath: [any CodingKey], context: DocumentContext, into result: inout MeshDecodeResult) {
+        if codingPath.isEmpty, AliasGuard.expandsTooMuch(node, budget: context.expansionBudget) {
+            result.errors.append(.init(location: context.location(of: []), fieldPath: "",
+                                       message: "document expands too much through YAML aliases"))
+            return
+        }
         let location = context.location(of: codingPath)
         guard case .mapping(let mapping) = node else {
             result.errors.append(.init(location: location, fieldPath: FieldPath.format(codingPath), message: "expected an object with apiVersion and kind, got \(ScalarTyping.describe(node))"))
@@ -281,6 +295,8 @@ struct DocumentContext {
     var document: Int
     var lineOffset: Int
     var root: Yams.Node
+    /// Nodes a document may hold once aliases are expanded (see `AliasGuard`).
+    var expansionBudget: Int = 0
 
     func location(of codingPath: [any CodingKey], preferKey: Bool = false) -> SourceLocation {
         let line = FieldPath.mark(of: codingPath, in: root, preferKey: preferKey)?.line
@@ -382,5 +398,32 @@ enum DocumentSplitter {
         }
         chunks.append(Chunk(text: String(text[chunkStart...]), firstLine: chunkLine))
         return chunks
+    }
+}
+
+/// Guards against alias bombs ("billion laughs"): Yams shares aliased nodes, so parsing is
+/// cheap, but walking the tree visits every alias again. Without aliases a document has
+/// fewer nodes than bytes; one that expands beyond its size (plus slack) is refused. The
+/// walk stops as soon as the budget is spent, so the check itself stays linear.
+enum AliasGuard {
+    static func expandsTooMuch(_ root: Yams.Node, budget: Int) -> Bool {
+        var remaining = budget
+        var stack: [Yams.Node] = [root]
+        while let node = stack.popLast() {
+            remaining -= 1
+            if remaining < 0 { return true }
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    stack.append(key)
+                    stack.append(value)
+                }
+            case .sequence(let sequence):
+                stack.append(contentsOf: sequence)
+            case .scalar, .alias:
+                break
+            }
+        }
+        return false
     }
 }
