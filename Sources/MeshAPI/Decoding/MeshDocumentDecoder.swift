@@ -95,13 +95,15 @@ public struct MeshDocumentDecoder: Sendable {
     /// error, so the caller can isolate the broken document.
     private func decodeStream(_ text: String, source: String) -> MeshDecodeResult? {
         var result = MeshDecodeResult()
+        let mayHaveAliases = text.utf8.contains(UInt8(ascii: "&"))
         do {
             let parser = try Yams.Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
             var documentNumber = 0
             while let root = try parser.nextRoot() {
                 guard !ScalarTyping.isNull(root) else { continue }
                 documentNumber += 1
-                let context = DocumentContext(source: source, document: documentNumber, lineOffset: 0, root: root, expansionBudget: text.utf8.count + 1024)
+                let context = DocumentContext(source: source, document: documentNumber, lineOffset: 0, root: root,
+                                              expansionBudget: text.utf8.count + 1024, mayHaveAliases: mayHaveAliases)
                 decodeDocument(root, codingPath: [], context: context, into: &result)
             }
         } catch {
@@ -229,7 +231,7 @@ public struct MeshDocumentDecoder: Sendable {
     }
 
     private func decodeDocument(_ node: Yams.Node, codingPath: [any CodingKey], context: DocumentContext, into result: inout MeshDecodeResult) {
-        if codingPath.isEmpty, AliasGuard.expandsTooMuch(node, budget: context.expansionBudget) {
+        if codingPath.isEmpty, context.mayHaveAliases, AliasGuard.expandsTooMuch(node, budget: context.expansionBudget) {
             result.errors.append(.init(location: context.location(of: []), fieldPath: "",
                                        message: "document expands too much through YAML aliases"))
             return
@@ -297,6 +299,8 @@ struct DocumentContext {
     var root: Yams.Node
     /// Nodes a document may hold once aliases are expanded (see `AliasGuard`).
     var expansionBudget: Int = 0
+    /// False when the text has no `&`, hence no anchors and no aliases to expand.
+    var mayHaveAliases = true
 
     func location(of codingPath: [any CodingKey], preferKey: Bool = false) -> SourceLocation {
         let line = FieldPath.mark(of: codingPath, in: root, preferKey: preferKey)?.line
