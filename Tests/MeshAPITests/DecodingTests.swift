@@ -120,6 +120,13 @@ import Yams
         #expect(vs.spec.http?[0].route?[0].weight == 100)
     }
 
+    @Test func tabIndentedJSONDecodes() throws {
+        let json = "{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Namespace\",\n\t\"metadata\": {\n\t\t\"name\": \"tabs\"\n\t}\n}\n"
+        let result = decodeYAML(json, source: "ns.json")
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.objects.first?.object.metadata.name == "tabs")
+    }
+
     @Test func directoryIsReadRecursively() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-dir-\(UUID().uuidString)")
         let nested = root.appendingPathComponent("a/b")
@@ -335,6 +342,21 @@ import Yams
         #expect(gateway.status?.conditions?.first?.type == "Reconciled")
         #expect(gateway.status?.conditions?.first?.reason == "")
         #expect(gateway.status?.observedGeneration == Int64OrString(4))
+    }
+
+    @Test func aliasBombIsRefused() {
+        var yaml = "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...8 {
+            let refs = Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+            yaml += "  a\(level): &a\(level) [\(refs)]\n"
+        }
+        let result = decodeYAML(yaml)
+        #expect(result.objects.isEmpty)
+        #expect(result.errors.first?.message == "document expands too much through YAML aliases")
+        // Ordinary aliases are fine.
+        let modest = decodeYAML("apiVersion: v1\nkind: Node\nmetadata: {name: n, labels: &l {a: b}, annotations: *l}\n")
+        #expect(modest.errors.isEmpty)
+        #expect(modest.objects.first?.object.metadata.annotations == ["a": "b"])
     }
 
     @Test func istioMetadataIsStrict() {

@@ -186,3 +186,150 @@ struct CorpusCase: Sendable, CustomTestStringConvertible {
         #expect(!DestinationRuleRules.isPrime(9))
     }
 }
+
+/// Istio reports these as warnings: the object stays valid.
+@Suite struct ValidationWarningTests {
+    private func findings(_ yaml: String) -> [ValidationFinding] {
+        let result = decodeYAML(yaml)
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        return MeshValidator.validate(result.objects.map(\.object))
+    }
+
+    private func expectWarning(_ findings: [ValidationFinding], path: String, containing text: String) {
+        #expect(findings.isValid, "\(findings.errors)")
+        #expect(findings.contains { $0.level == .warning && $0.fieldPath == path && $0.message.contains(text) }, "\(findings)")
+    }
+
+    @Test func unknownCipherSuiteIsAWarning() {
+        expectWarning(findings("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: istio-system}
+        spec:
+          servers:
+          - port: {number: 443, name: https, protocol: HTTPS}
+            hosts: ["shop.example.com"]
+            tls:
+              mode: SIMPLE
+              credentialName: shop
+              cipherSuites: [ECDHE-RSA-AES128-GCM-SHA256, TLS_FAKE_SUITE, ECDHE-RSA-AES128-GCM-SHA256]
+        """), path: "spec.servers[0].tls.cipherSuites[1]", containing: "ignoring invalid cipher suite: TLS_FAKE_SUITE")
+    }
+
+    @Test func oldTLSWithoutCiphersIsAWarning() {
+        expectWarning(findings("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: gw}
+        spec:
+          servers:
+          - port: {number: 443, name: https, protocol: HTTPS}
+            hosts: ["shop.example.com"]
+            tls: {mode: SIMPLE, credentialName: shop, minProtocolVersion: TLSV1_0}
+        """), path: "spec.servers[0].tls.minProtocolVersion", containing: "below TLSV1_2")
+    }
+
+    @Test func passthroughWithCertificatesIsAWarning() {
+        expectWarning(findings("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: gw}
+        spec:
+          servers:
+          - port: {number: 443, name: tls, protocol: TLS}
+            hosts: ["shop.example.com"]
+            tls: {mode: PASSTHROUGH, credentialName: ignored}
+        """), path: "spec.servers[0].tls", containing: "PASSTHROUGH mode does not use certificates")
+    }
+
+    @Test func httpsRedirectOnTCPIsAWarning() {
+        let result = findings("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: gw}
+        spec:
+          servers:
+          - port: {number: 443, name: tls, protocol: TLS}
+            hosts: ["shop.example.com"]
+            tls: {mode: PASSTHROUGH, httpsRedirect: true}
+        """)
+        expectWarning(result, path: "spec.servers[0].tls.httpsRedirect", containing: "should only be used with http servers")
+    }
+
+    @Test func legacyGatewayNameIsAWarning() {
+        expectWarning(findings("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: vs, namespace: shop}
+        spec:
+          hosts: [shop.example.com]
+          gateways: [public-gateway.istio-system]
+          http:
+          - route:
+            - destination: {host: shop}
+        """), path: "spec.gateways[0]", containing: "prefer the <namespace>/<name> format: \"istio-system/public-gateway\"")
+    }
+
+    @Test func failoverWithoutOutlierDetectionIsAWarning() {
+        expectWarning(findings("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: dr}
+        spec:
+          host: reviews
+          trafficPolicy:
+            loadBalancer:
+              localityLbSetting:
+                failover:
+                - {from: us-west, to: us-east}
+        """), path: "spec.trafficPolicy.loadBalancer.localityLbSetting", containing: "outlier detection policy must be provided for failover")
+    }
+
+    @Test func emptyWorkloadSelectorIsAWarning() {
+        expectWarning(findings("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: dr}
+        spec:
+          host: reviews
+          workloadSelector: {}
+        """), path: "spec.workloadSelector", containing: "workload selector specified without labels")
+    }
+
+    @Test func abortWithoutErrorTypeIsAWarning() {
+        expectWarning(findings("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: vs}
+        spec:
+          hosts: [reviews]
+          http:
+          - fault:
+              abort: {percentage: {value: 10}}
+            route:
+            - destination: {host: reviews}
+        """), path: "spec.http[0].fault.abort", containing: "abort configured, but error type not set")
+    }
+
+    @Test func ipSNIHostIsAWarning() {
+        expectWarning(findings("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: vs}
+        spec:
+          hosts: ["*"]
+          gateways: [istio-system/gw]
+          tls:
+          - match:
+            - sniHosts: [10.0.0.1]
+            route:
+            - destination: {host: reviews}
+        """), path: "spec.tls[0].match[0].sniHosts[0]", containing: "goes against SNI spec")
+    }
+
+    @Test func findingDescriptionNamesObjectAndPath() {
+        let finding = ValidationFinding(level: .error, kind: .virtualService, namespace: "bookinfo", name: "reviews",
+                                        fieldPath: "spec.http[0].route[1].weight", message: "weight -5 must be non-negative")
+        #expect(finding.description == "error: VirtualService bookinfo/reviews: spec.http[0].route[1].weight: weight -5 must be non-negative")
+    }
+}

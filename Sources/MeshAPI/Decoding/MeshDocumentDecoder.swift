@@ -80,11 +80,41 @@ public struct MeshDecodeResult: Sendable {
 public struct MeshDocumentDecoder: Sendable {
     /// File name endings read from directories.
     public static let fileExtensions: Set<String> = ["yaml", "yml", "json"]
+    /// Larger files are refused rather than read into memory.
+    public static let maximumFileBytes = 128 * 1024 * 1024
 
     public init() {}
 
     /// Decodes all documents of `text`, labelling locations with `source`.
     public func decode(yaml text: String, source: String = "<input>") -> MeshDecodeResult {
+        if let result = decodeStream(text, source: source) { return result }
+        return decodeDocumentByDocument(text, source: source)
+    }
+
+    /// The fast path: one parser over the whole stream. Returns nil on a YAML syntax
+    /// error, so the caller can isolate the broken document.
+    private func decodeStream(_ text: String, source: String) -> MeshDecodeResult? {
+        var result = MeshDecodeResult()
+        let mayHaveAliases = text.utf8.contains(UInt8(ascii: "&"))
+        do {
+            let parser = try Yams.Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
+            var documentNumber = 0
+            while let root = try parser.nextRoot() {
+                guard !ScalarTyping.isNull(root) else { continue }
+                documentNumber += 1
+                let context = DocumentContext(source: source, document: documentNumber, lineOffset: 0, root: root,
+                                              expansionBudget: text.utf8.count + 1024, mayHaveAliases: mayHaveAliases)
+                decodeDocument(root, codingPath: [], context: context, into: &result)
+            }
+        } catch {
+            return nil
+        }
+        return result
+    }
+
+    /// The robust path: each `---`-separated document parsed on its own, so a syntax
+    /// error costs only its own document.
+    private func decodeDocumentByDocument(_ text: String, source: String) -> MeshDecodeResult {
         var result = MeshDecodeResult()
         var documentNumber = 0
         for chunk in DocumentSplitter.split(text) {
@@ -99,7 +129,7 @@ public struct MeshDocumentDecoder: Sendable {
             // An empty document (e.g. after a trailing `---`) is no document.
             guard let root, !ScalarTyping.isNull(root) else { continue }
             documentNumber += 1
-            let context = DocumentContext(source: source, document: documentNumber, lineOffset: chunk.firstLine - 1, root: root)
+            let context = DocumentContext(source: source, document: documentNumber, lineOffset: chunk.firstLine - 1, root: root, expansionBudget: chunk.text.utf8.count + 1024)
             decodeDocument(root, codingPath: [], context: context, into: &result)
         }
         return result
@@ -108,6 +138,13 @@ public struct MeshDocumentDecoder: Sendable {
     /// Decodes one file.
     public func decode(file url: URL) -> MeshDecodeResult {
         do {
+            let size = (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+            guard size <= Self.maximumFileBytes else {
+                var result = MeshDecodeResult()
+                result.errors.append(.init(location: .init(file: url.path, document: 0), fieldPath: "",
+                                           message: "file is larger than \(Self.maximumFileBytes / 1024 / 1024) MiB"))
+                return result
+            }
             let data = try Data(contentsOf: url)
             guard let text = String(data: data, encoding: .utf8) else {
                 var result = MeshDecodeResult()
@@ -194,6 +231,11 @@ public struct MeshDocumentDecoder: Sendable {
     }
 
     private func decodeDocument(_ node: Yams.Node, codingPath: [any CodingKey], context: DocumentContext, into result: inout MeshDecodeResult) {
+        if codingPath.isEmpty, context.mayHaveAliases, AliasGuard.expandsTooMuch(node, budget: context.expansionBudget) {
+            result.errors.append(.init(location: context.location(of: []), fieldPath: "",
+                                       message: "document expands too much through YAML aliases"))
+            return
+        }
         let location = context.location(of: codingPath)
         guard case .mapping(let mapping) = node else {
             result.errors.append(.init(location: location, fieldPath: FieldPath.format(codingPath), message: "expected an object with apiVersion and kind, got \(ScalarTyping.describe(node))"))
@@ -255,6 +297,10 @@ struct DocumentContext {
     var document: Int
     var lineOffset: Int
     var root: Yams.Node
+    /// Nodes a document may hold once aliases are expanded (see `AliasGuard`).
+    var expansionBudget: Int = 0
+    /// False when the text has no `&`, hence no anchors and no aliases to expand.
+    var mayHaveAliases = true
 
     func location(of codingPath: [any CodingKey], preferKey: Bool = false) -> SourceLocation {
         let line = FieldPath.mark(of: codingPath, in: root, preferKey: preferKey)?.line
@@ -356,5 +402,32 @@ enum DocumentSplitter {
         }
         chunks.append(Chunk(text: String(text[chunkStart...]), firstLine: chunkLine))
         return chunks
+    }
+}
+
+/// Guards against alias bombs ("billion laughs"): Yams shares aliased nodes, so parsing is
+/// cheap, but walking the tree visits every alias again. Without aliases a document has
+/// fewer nodes than bytes; one that expands beyond its size (plus slack) is refused. The
+/// walk stops as soon as the budget is spent, so the check itself stays linear.
+enum AliasGuard {
+    static func expandsTooMuch(_ root: Yams.Node, budget: Int) -> Bool {
+        var remaining = budget
+        var stack: [Yams.Node] = [root]
+        while let node = stack.popLast() {
+            remaining -= 1
+            if remaining < 0 { return true }
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    stack.append(key)
+                    stack.append(value)
+                }
+            case .sequence(let sequence):
+                stack.append(contentsOf: sequence)
+            case .scalar, .alias:
+                break
+            }
+        }
+        return false
     }
 }

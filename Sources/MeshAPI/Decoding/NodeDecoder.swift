@@ -30,9 +30,10 @@ final class NodeDecoder: Decoder {
 
     /// The mapping's keys and values, built when a keyed container is first made.
     fileprivate var index: MappingIndex?
-    /// Which of the mapping's entries a keyed container asked for.
-    fileprivate var used: [Bool] = []
-    fileprivate var usedCount = 0
+    /// Which of the mapping's entries a keyed container asked for: a bit mask for the
+    /// first 64 entries (all of Istio's messages), an array beyond.
+    fileprivate var usedMask: UInt64 = 0
+    fileprivate var usedBeyondMask: [Bool] = []
 
     init(node: Yams.Node, parent: NodeDecoder?, key: (any CodingKey)?, lenient: Bool, basePath: [any CodingKey] = []) {
         self.node = node
@@ -81,8 +82,9 @@ final class NodeDecoder: Decoder {
             throw ScalarTyping.mismatch(expected: "object", node: node, codingPath: codingPath)
         }
         if index == nil {
-            index = try MappingIndex(mapping, codingPath: { self.codingPath })
-            used = Array(repeating: false, count: index!.count)
+            let built = try MappingIndex(mapping, codingPath: { self.codingPath })
+            if built.count > 64 { usedBeyondMask = Array(repeating: false, count: built.count - 64) }
+            index = built
         }
         return KeyedDecodingContainer(NodeKeyedContainer<Key>(decoder: self))
     }
@@ -91,7 +93,7 @@ final class NodeDecoder: Decoder {
         guard case .sequence(let sequence) = node else {
             throw ScalarTyping.mismatch(expected: "array", node: node, codingPath: codingPath)
         }
-        return NodeUnkeyedContainer(nodes: Array(sequence), decoder: self)
+        return NodeUnkeyedContainer(nodes: sequence, decoder: self)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
@@ -101,18 +103,25 @@ final class NodeDecoder: Decoder {
     /// The position of `key` in this node's mapping, marking it as read.
     fileprivate func lookUp(_ key: String) -> Int? {
         guard let position = index?.position(of: key) else { return nil }
-        if !used[position] {
-            used[position] = true
-            usedCount += 1
+        if position < 64 {
+            usedMask |= 1 << UInt64(position)
+        } else {
+            usedBeyondMask[position - 64] = true
         }
         return position
     }
 
+    private func isUsed(_ position: Int) -> Bool {
+        position < 64 ? usedMask & (1 << UInt64(position)) != 0 : usedBeyondMask[position - 64]
+    }
+
     /// Throws for the first key of this node's mapping that no container asked for.
     func checkUnknownFields() throws {
-        guard !lenient, let index, usedCount < index.count else { return }
-        for (position, key) in index.keys.enumerated() where !used[position] {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [FieldKey(key)], debugDescription: "unknown field"))
+        guard !lenient, let index else { return }
+        let count = index.count
+        if count <= 64, usedMask == (count == 64 ? UInt64.max : (1 << UInt64(count)) - 1) { return }
+        for position in 0..<count where !isUsed(position) {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [FieldKey(index.key(at: position))], debugDescription: "unknown field"))
         }
     }
 }
@@ -130,37 +139,38 @@ struct FieldKey: CodingKey {
 /// A mapping's keys and values. Small mappings (most of Istio's) are searched linearly,
 /// which beats hashing every key the synthesized decoders ask about; large ones are hashed.
 struct MappingIndex {
-    private(set) var keys: [String] = []
-    private(set) var values: [Yams.Node] = []
+    private var entries: ContiguousArray<(key: String, value: Yams.Node)> = []
     private var positions: [String: Int]?
-    var count: Int { keys.count }
+    var count: Int { entries.count }
 
     private static let linearLimit = 12
 
     init(_ mapping: Yams.Node.Mapping, codingPath: () -> [any CodingKey]) throws {
-        keys.reserveCapacity(mapping.count)
-        values.reserveCapacity(mapping.count)
+        entries.reserveCapacity(mapping.count)
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let keyScalar) = keyNode else {
                 throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "mapping keys must be strings"))
             }
-            keys.append(keyScalar.string)
-            values.append(valueNode)
+            entries.append((keyScalar.string, valueNode))
         }
-        if keys.count > Self.linearLimit {
-            var positions = [String: Int](minimumCapacity: keys.count)
-            for (position, key) in keys.enumerated() where positions[key] == nil { positions[key] = position }
+        if entries.count > Self.linearLimit {
+            var positions = [String: Int](minimumCapacity: entries.count)
+            for (position, entry) in entries.enumerated() where positions[entry.key] == nil { positions[entry.key] = position }
             self.positions = positions
         }
     }
 
     func position(of key: String) -> Int? {
         if let positions { return positions[key] }
-        return keys.firstIndex(of: key)
+        return entries.firstIndex { $0.key == key }
     }
 
+    func key(at position: Int) -> String { entries[position].key }
+    func value(at position: Int) -> Yams.Node { entries[position].value }
+    var keys: [String] { entries.map(\.key) }
+
     subscript(key: String) -> Yams.Node? {
-        position(of: key).map { values[$0] }
+        position(of: key).map { entries[$0].value }
     }
 }
 
@@ -181,7 +191,7 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         guard let position = decoder.lookUp(key.stringValue) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing required field \"\(key.stringValue)\""))
         }
-        return index.values[position]
+        return index.value(at: position)
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
@@ -198,7 +208,7 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let position = decoder.lookUp(key.stringValue) else { return nil }
-        let node = index.values[position]
+        let node = index.value(at: position)
         if ScalarTyping.isNull(node) { return nil }
         return try decoder.decodeChild(type, node: node, key: key)
     }
@@ -223,11 +233,11 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 }
 
 struct NodeUnkeyedContainer: UnkeyedDecodingContainer {
-    let nodes: [Yams.Node]
+    let nodes: Yams.Node.Sequence
     let decoder: NodeDecoder
     private(set) var currentIndex = 0
 
-    init(nodes: [Yams.Node], decoder: NodeDecoder) {
+    init(nodes: Yams.Node.Sequence, decoder: NodeDecoder) {
         self.nodes = nodes
         self.decoder = decoder
     }
