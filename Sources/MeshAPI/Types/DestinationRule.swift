@@ -34,7 +34,18 @@ public struct TrafficPolicy: Codable, Sendable, Hashable {
     public var portLevelSettings: [PortTrafficPolicy]?
     public var tunnel: TunnelSettings?
     public var proxyProtocol: ProxyProtocol?
+    public var retryBudget: RetryBudget?
     public init() {}
+
+    /// A cap on concurrent retries, as a share of active requests (Envoy's retry budget).
+    public struct RetryBudget: Codable, Sendable, Hashable {
+        public var percent: Double?
+        public var minRetryConcurrency: UInt32?
+        public init(percent: Double? = nil, minRetryConcurrency: UInt32? = nil) {
+            self.percent = percent
+            self.minRetryConcurrency = minRetryConcurrency
+        }
+    }
 
     /// Per-port overrides; same fields as the traffic policy minus nesting.
     public struct PortTrafficPolicy: Codable, Sendable, Hashable {

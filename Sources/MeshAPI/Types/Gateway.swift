@@ -63,6 +63,8 @@ public struct ServerTLSSettings: Codable, Sendable, Hashable {
     public var caCrl: String?
     public var credentialName: String?
     public var credentialNames: [String]?
+    /// A separate Secret holding the CA certificates for MUTUAL mode.
+    public var caCertCredentialName: String?
     public var tlsCertificates: [TLSCertificate]?
     public var subjectAltNames: [String]?
     public var verifyCertificateSpki: [String]?

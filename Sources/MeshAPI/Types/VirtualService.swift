@@ -53,6 +53,8 @@ public struct HTTPRoute: Codable, Sendable, Hashable {
     public var mirrors: [HTTPMirrorPolicy]?
     /// Deprecated `mirror_percent` (Istio spells this one field in snake case).
     public var mirrorPercent: UInt32?
+    /// The same deprecated field under its protobuf JSON name, `mirrorPercent`: Istio accepts both spellings.
+    public var mirrorPercentAlias: UInt32?
     public var mirrorPercentage: Percent?
     public var corsPolicy: CorsPolicy?
     public var headers: Headers?
@@ -60,6 +62,7 @@ public struct HTTPRoute: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case name, match, route, redirect, directResponse, delegate, rewrite, timeout, retries, fault, mirror, mirrors
         case mirrorPercent = "mirror_percent"
+        case mirrorPercentAlias = "mirrorPercent"
         case mirrorPercentage, corsPolicy, headers
     }
 
@@ -148,6 +151,8 @@ public struct RouteDestination: Codable, Sendable, Hashable {
 public struct L4MatchAttributes: Codable, Sendable, Hashable {
     public var destinationSubnets: [String]?
     public var port: UInt32?
+    /// Deprecated by Istio, still accepted.
+    public var sourceSubnet: String?
     public var sourceLabels: [String: String]?
     public var gateways: [String]?
     public var sourceNamespace: String?
