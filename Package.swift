@@ -119,9 +119,7 @@ let package = Package(
         .target(
             name: "XDSServer",
             dependencies: [
-                "Translator",
                 "EnvoyAPI",
-                "MeshAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -220,7 +218,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "XDSServerTests", dependencies: ["XDSServer", "Translator", "EnvoyAPI", "MeshAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "XDSServerTests",
+            dependencies: [
+                "XDSServer",
+                "EnvoyAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], swiftSettings: swiftSettings),
     ]

@@ -1,0 +1,141 @@
+import EnvoyAPI
+import Foundation
+import GRPCCore
+import Logging
+
+/// One proxy's incremental (delta) ADS stream: per type, the names it subscribed to and
+/// the version of every resource it holds, so a change sends only what differs and
+/// names what was removed.
+struct DeltaSession {
+    struct TypeState {
+        var wildcard = false
+        var subscribed: Set<String> = []
+        /// What the proxy holds: name → version.
+        var held: [String: String] = [:]
+        var pendingNonce: String?
+        var pendingGeneration: UInt64?
+        var pendingVersion: String?
+    }
+
+    let cache: SnapshotCache
+    let registry: ProxyRegistry
+    let generator: any ResourceGenerator
+    let logger: Logger
+    private(set) var proxy: ProxyDescriptor?
+    private var streamID: Int?
+    private var types: [String: TypeState] = [:]
+    private var nonce: UInt64 = 0
+
+    init(cache: SnapshotCache, registry: ProxyRegistry, generator: any ResourceGenerator, logger: Logger) {
+        self.cache = cache
+        self.registry = registry
+        self.generator = generator
+        self.logger = logger
+    }
+
+    mutating func handle(_ request: Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws {
+        try await identify(request.hasNode ? request.node : nil)
+        let typeURL = request.typeURL
+        guard XDSResourceType(typeURL: typeURL) != nil else { return }
+        let isFirst = types[typeURL] == nil
+        var state = types[typeURL] ?? TypeState()
+        if !request.responseNonce.isEmpty, request.responseNonce == state.pendingNonce {
+            if request.hasErrorDetail {
+                let nack = ProxyRegistry.Nack(
+                    version: state.pendingVersion ?? "", nonce: request.responseNonce, message: request.errorDetail.message,
+                    code: request.errorDetail.code, at: Date())
+                await registry.nacked(streamID!, typeURL: typeURL, nack: nack)
+                XDSMetrics.recordNack(typeURL: typeURL)
+                logger.warning("proxy rejected config", metadata: ["proxy": "\(proxy?.id ?? "")", "error": "\(request.errorDetail.message)"])
+            } else {
+                await registry.acked(streamID!, typeURL: typeURL, version: state.pendingVersion ?? "", generation: state.pendingGeneration)
+                if let generation = state.pendingGeneration { await XDSMetrics.recordConvergence(of: generation, cache: cache) }
+            }
+            state.pendingNonce = nil
+        }
+        if isFirst {
+            // A first request with no names is a wildcard subscription (for every type; Envoy uses it for LDS and CDS).
+            state.wildcard = request.resourceNamesSubscribe.isEmpty
+            state.held = request.initialResourceVersions
+        }
+        for name in request.resourceNamesSubscribe {
+            if name == "*" { state.wildcard = true } else { state.subscribed.insert(name) }
+        }
+        var unsubscribed: [String] = []
+        for name in request.resourceNamesUnsubscribe {
+            if name == "*" { state.wildcard = false } else { state.subscribed.remove(name) }
+            if state.held.removeValue(forKey: name) != nil { unsubscribed.append(name) }
+        }
+        let changedSubscription = isFirst || !request.resourceNamesSubscribe.isEmpty || !request.resourceNamesUnsubscribe.isEmpty
+        types[typeURL] = state
+        if !unsubscribed.isEmpty { await registry.removed(streamID!, typeURL: typeURL, names: unsubscribed) }
+        if changedSubscription {
+            try await send(typeURL, writer: writer, always: isFirst)
+        }
+    }
+
+    mutating func push(writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws {
+        for typeURL in XDSPushOrder.typeURLs where types[typeURL] != nil {
+            try await send(typeURL, writer: writer, always: false)
+        }
+    }
+
+    mutating func close() async {
+        if let streamID { await registry.disconnect(streamID) }
+    }
+
+    private mutating func identify(_ node: Envoy_Config_Core_V3_Node?) async throws {
+        guard proxy == nil else { return }
+        guard let node else {
+            throw RPCError(code: .invalidArgument, message: "the first DeltaDiscoveryRequest on a stream must carry the node")
+        }
+        do {
+            let described = try generator.describe(node: node)
+            proxy = described
+            streamID = await registry.connect(described, stream: "delta")
+            logger.info("proxy connected", metadata: ["proxy": "\(described.id)", "kind": "\(described.kind)", "stream": "delta"])
+        } catch let error as InvalidNode {
+            throw RPCError(code: .invalidArgument, message: "invalid node \"\(node.id)\": \(error.message)")
+        }
+    }
+
+    /// Sends the resources whose versions differ from what the proxy holds, and names
+    /// the held ones that no longer exist.
+    private mutating func send(_ typeURL: String, writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>, always: Bool) async throws {
+        guard let proxy, var state = types[typeURL] else { return }
+        let started = ContinuousClock.now
+        let (snapshot, generation) = await cache.snapshot(for: proxy)
+        let available = snapshot[typeURL]
+        let wanted: [XDSResource] = state.wildcard
+            ? snapshot.sorted(typeURL)
+            : state.subscribed.sorted().compactMap { available[$0] }
+        let changed = wanted.filter { state.held[$0.name] != $0.version }
+        let wantedNames = Set(wanted.map(\.name))
+        let removed = state.held.keys.filter { !wantedNames.contains($0) }.sorted()
+        guard always || !changed.isEmpty || !removed.isEmpty else { return }
+        nonce += 1
+        var response = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse()
+        response.typeURL = typeURL
+        response.nonce = String(nonce)
+        response.systemVersionInfo = String(generation)
+        response.removedResources = removed
+        response.resources = changed.map { resource in
+            var wrapped = Envoy_Service_Discovery_V3_Resource()
+            wrapped.name = resource.name
+            wrapped.version = resource.version
+            wrapped.resource = resource.body
+            return wrapped
+        }
+        try await writer.write(response)
+        for resource in changed { state.held[resource.name] = resource.version }
+        for name in removed { state.held[name] = nil }
+        let version = ResourceVersion.of(wanted)
+        state.pendingNonce = response.nonce
+        state.pendingGeneration = generation
+        state.pendingVersion = version
+        types[typeURL] = state
+        await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: changed, replacing: false)
+        if !removed.isEmpty { await registry.removed(streamID!, typeURL: typeURL, names: removed) }
+        XDSMetrics.recordPush(typeURL: typeURL, bytes: changed.reduce(0) { $0 + $1.body.value.count }, since: started)
+    }
+}

@@ -1,0 +1,80 @@
+import EnvoyAPI
+import SwiftProtobuf
+
+/// One named Envoy resource, packed, with a version that changes exactly when its content does.
+public struct XDSResource: Sendable, Hashable {
+    public var name: String
+    /// A hash of the resource's deterministic binary form: equal content, equal version,
+    /// on every replica, so a proxy that reconnects elsewhere is not sent it again.
+    public var version: String
+    public var body: Google_Protobuf_Any
+
+    public init(name: String, body: Google_Protobuf_Any) {
+        self.name = name
+        self.body = body
+        self.version = ResourceVersion.of(body)
+    }
+
+    /// Packs a message under Envoy's type URL.
+    public init(name: String, message: some Message) throws {
+        self.init(name: name, body: try Google_Protobuf_Any(packing: message))
+    }
+}
+
+/// Everything one proxy is served: per type URL, resources by name.
+public struct ResourceSnapshot: Sendable, Hashable {
+    public private(set) var resources: [String: [String: XDSResource]]
+
+    public init(_ resources: [String: [XDSResource]] = [:]) {
+        self.resources = resources.mapValues { list in
+            Dictionary(list.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        }
+    }
+
+    public subscript(typeURL: String) -> [String: XDSResource] {
+        get { resources[typeURL] ?? [:] }
+        set { resources[typeURL] = newValue }
+    }
+
+    /// The resources of one type, sorted by name (responses are deterministic).
+    public func sorted(_ typeURL: String) -> [XDSResource] {
+        self[typeURL].values.sorted { $0.name < $1.name }
+    }
+}
+
+/// Versions of resources and of sets of them.
+public enum ResourceVersion {
+    /// FNV-1a over the resource's deterministic serialization, as 16 hex digits.
+    public static func of(_ body: Google_Protobuf_Any) -> String {
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        let bytes: [UInt8] = (try? body.serializedBytes(options: options)) ?? []
+        return hex(fnv1a(bytes, seed: fnvOffset))
+    }
+
+    /// The version of a set of resources: a hash of their names and versions in name order.
+    public static func of(_ resources: [XDSResource]) -> String {
+        var hash = fnvOffset
+        for resource in resources {
+            hash = fnv1a(Array(resource.name.utf8), seed: hash)
+            hash = fnv1a(Array(resource.version.utf8), seed: hash)
+        }
+        return hex(hash)
+    }
+
+    static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    static func fnv1a(_ bytes: [UInt8], seed: UInt64) -> UInt64 {
+        var hash = seed
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+
+    static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

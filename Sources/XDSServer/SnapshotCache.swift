@@ -1,0 +1,87 @@
+import EnvoyAPI
+
+/// Generated resources per proxy cache key, invalidated by mesh changes, with a
+/// broadcast that wakes every stream when a change lands.
+///
+/// Proxies with the same cache key share one snapshot: a thousand sidecars of one
+/// workload cost one translation. Snapshots are built lazily, by the first stream
+/// that needs them after a change.
+public actor SnapshotCache {
+    private struct Entry {
+        var generation: UInt64
+        var snapshot: ResourceSnapshot
+    }
+
+    private let generator: any ResourceGenerator
+    /// Bumped by every change; a snapshot older than this is stale.
+    public private(set) var generation: UInt64 = 1
+    /// The scope of changes since each generation, so a stale entry can be refreshed partially.
+    private var changeLog: [(generation: UInt64, scope: ChangeScope)] = []
+    private var entries: [String: Entry] = [:]
+    private var subscribers: [Int: AsyncStream<UInt64>.Continuation] = [:]
+    private var nextSubscriber = 0
+    /// When each recent generation was published, for convergence metrics.
+    private var publishedAt: [UInt64: ContinuousClock.Instant] = [:]
+
+    public init(generator: any ResourceGenerator) {
+        self.generator = generator
+    }
+
+    /// The current snapshot for a proxy and the generation it reflects.
+    public func snapshot(for proxy: ProxyDescriptor) async -> (snapshot: ResourceSnapshot, generation: UInt64) {
+        let target = generation
+        if let entry = entries[proxy.cacheKey], entry.generation == target {
+            return (entry.snapshot, target)
+        }
+        var snapshot: ResourceSnapshot
+        if let entry = entries[proxy.cacheKey], let scope = scopeSince(entry.generation), let types = scope.types {
+            snapshot = entry.snapshot
+            let fresh = await generator.resources(for: proxy, types: types)
+            for type in types { snapshot[type] = fresh[type] }
+        } else {
+            snapshot = await generator.resources(for: proxy, types: nil)
+        }
+        // Another change may have landed while generating; the entry still records what it reflects.
+        entries[proxy.cacheKey] = Entry(generation: target, snapshot: snapshot)
+        return (snapshot, target)
+    }
+
+    /// Records a change and wakes every stream.
+    public func publish(_ scope: ChangeScope) {
+        generation += 1
+        changeLog.append((generation, scope))
+        if changeLog.count > 64 { changeLog.removeFirst(changeLog.count - 64) }
+        publishedAt[generation] = .now
+        publishedAt = publishedAt.filter { $0.key + 64 > generation }
+        for continuation in subscribers.values { continuation.yield(generation) }
+    }
+
+    /// When a generation was published; nil once it is too old to matter.
+    public func publicationTime(of generation: UInt64) -> ContinuousClock.Instant? {
+        publishedAt[generation]
+    }
+
+    /// A stream of generations, newest only: a slow stream skips straight to the latest.
+    public func subscribe() -> (id: Int, changes: AsyncStream<UInt64>) {
+        let (stream, continuation) = AsyncStream.makeStream(of: UInt64.self, bufferingPolicy: .bufferingNewest(1))
+        let id = nextSubscriber
+        nextSubscriber += 1
+        subscribers[id] = continuation
+        return (id, stream)
+    }
+
+    public func unsubscribe(_ id: Int) {
+        subscribers.removeValue(forKey: id)?.finish()
+    }
+
+    /// Drops cached snapshots no connected proxy uses.
+    public func retain(cacheKeys: Set<String>) {
+        entries = entries.filter { cacheKeys.contains($0.key) }
+    }
+
+    /// The merged scope of every change after `generation`, or nil when the log no longer reaches back.
+    private func scopeSince(_ generation: UInt64) -> ChangeScope? {
+        guard let first = changeLog.first, first.generation <= generation + 1 else { return nil }
+        return changeLog.filter { $0.generation > generation }.map(\.scope).reduce(ChangeScope.endpoints) { $0.merged(with: $1) }
+    }
+}

@@ -1,0 +1,131 @@
+import EnvoyAPI
+import Foundation
+import GRPCCore
+import Logging
+
+/// One proxy's state-of-the-world ADS stream: per type, what it subscribed to, what it
+/// was sent and what it accepted. Owned by a single loop (see ``withStreamEvents``).
+struct StateOfTheWorldSession {
+    struct TypeState {
+        var wildcard = false
+        var names: Set<String> = []
+        var sentVersion: String?
+        var sentNonce: String?
+        var sentGeneration: UInt64?
+    }
+
+    let cache: SnapshotCache
+    let registry: ProxyRegistry
+    let generator: any ResourceGenerator
+    let logger: Logger
+    private(set) var proxy: ProxyDescriptor?
+    private var streamID: Int?
+    private var types: [String: TypeState] = [:]
+    private var nonce: UInt64 = 0
+
+    init(cache: SnapshotCache, registry: ProxyRegistry, generator: any ResourceGenerator, logger: Logger) {
+        self.cache = cache
+        self.registry = registry
+        self.generator = generator
+        self.logger = logger
+    }
+
+    /// Handles one request: identifies the proxy, records an ACK or NACK, updates the
+    /// subscription and answers when the proxy needs something new.
+    mutating func handle(_ request: Envoy_Service_Discovery_V3_DiscoveryRequest, writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>) async throws {
+        try await identify(request.hasNode ? request.node : nil)
+        let typeURL = request.typeURL
+        guard XDSResourceType(typeURL: typeURL) != nil else {
+            logger.debug("ignoring request for a type Coxswain does not serve", metadata: ["type": "\(typeURL)"])
+            return
+        }
+        let isFirst = types[typeURL] == nil
+        var state = types[typeURL] ?? TypeState()
+        if !request.responseNonce.isEmpty {
+            // A response to anything but our latest nonce is stale: the proxy will answer that one too.
+            guard request.responseNonce == state.sentNonce else { return }
+            if request.hasErrorDetail {
+                let nack = ProxyRegistry.Nack(
+                    version: state.sentVersion ?? "", nonce: request.responseNonce, message: request.errorDetail.message,
+                    code: request.errorDetail.code, at: Date())
+                await registry.nacked(streamID!, typeURL: typeURL, nack: nack)
+                XDSMetrics.recordNack(typeURL: typeURL)
+                logger.warning("proxy rejected config", metadata: [
+                    "proxy": "\(proxy?.id ?? "")", "type": "\(XDSMetrics.shortName(typeURL))", "error": "\(request.errorDetail.message)",
+                ])
+            } else {
+                await registry.acked(streamID!, typeURL: typeURL, version: request.versionInfo, generation: state.sentGeneration)
+                if let generation = state.sentGeneration { await XDSMetrics.recordConvergence(of: generation, cache: cache) }
+            }
+        }
+        let names = Set(request.resourceNames)
+        let wildcard = names.contains("*") || (names.isEmpty && (isFirst || state.wildcard))
+        let subscriptionChanged = isFirst || wildcard != state.wildcard || names.subtracting(["*"]) != state.names
+        state.wildcard = wildcard
+        state.names = names.subtracting(["*"])
+        types[typeURL] = state
+        if subscriptionChanged {
+            try await send(typeURL, writer: writer, force: isFirst)
+        }
+    }
+
+    /// Pushes every subscribed type whose resources changed, in make-before-break order.
+    mutating func push(writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>) async throws {
+        for typeURL in XDSPushOrder.typeURLs where types[typeURL] != nil {
+            try await send(typeURL, writer: writer, force: false)
+        }
+    }
+
+    mutating func close() async {
+        if let streamID { await registry.disconnect(streamID) }
+    }
+
+    private mutating func identify(_ node: Envoy_Config_Core_V3_Node?) async throws {
+        guard proxy == nil else { return }
+        guard let node else {
+            throw RPCError(code: .invalidArgument, message: "the first DiscoveryRequest on a stream must carry the node")
+        }
+        do {
+            let described = try generator.describe(node: node)
+            proxy = described
+            streamID = await registry.connect(described, stream: "sotw")
+            logger.info("proxy connected", metadata: ["proxy": "\(described.id)", "kind": "\(described.kind)"])
+        } catch let error as InvalidNode {
+            throw RPCError(code: .invalidArgument, message: "invalid node \"\(node.id)\": \(error.message)")
+        }
+    }
+
+    private mutating func send(_ typeURL: String, writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>, force: Bool) async throws {
+        guard let proxy, var state = types[typeURL] else { return }
+        let started = ContinuousClock.now
+        let (snapshot, generation) = await cache.snapshot(for: proxy)
+        let available = snapshot[typeURL]
+        let resources: [XDSResource] = state.wildcard
+            ? snapshot.sorted(typeURL)
+            : state.names.sorted().compactMap { available[$0] }
+        let version = ResourceVersion.of(resources)
+        if !force && version == state.sentVersion {
+            state.sentGeneration = generation
+            types[typeURL] = state
+            return
+        }
+        nonce += 1
+        var response = Envoy_Service_Discovery_V3_DiscoveryResponse()
+        response.versionInfo = version
+        response.typeURL = typeURL
+        response.nonce = String(nonce)
+        response.resources = resources.map(\.body)
+        try await writer.write(response)
+        state.sentVersion = version
+        state.sentNonce = response.nonce
+        state.sentGeneration = generation
+        types[typeURL] = state
+        await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: resources)
+        XDSMetrics.recordPush(typeURL: typeURL, bytes: resources.reduce(0) { $0 + $1.body.value.count }, since: started)
+    }
+}
+
+/// Make-before-break: secrets and clusters before the listeners and routes that use them.
+enum XDSPushOrder {
+    static let typeURLs = [TypeURL.secret, TypeURL.cluster, TypeURL.clusterLoadAssignment, TypeURL.listener, TypeURL.routeConfiguration]
+}

@@ -1,0 +1,67 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import ServiceLifecycle
+
+/// Serves ADS on a port as a swift-service-lifecycle `Service`: on graceful shutdown it
+/// stops accepting streams and lets open ones finish.
+public struct XDSGRPCServer: Service {
+    /// Certificates for serving xDS over TLS; with a client CA, proxies must present a certificate it signed.
+    public struct TLS: Sendable {
+        public var certificateChainPath: String
+        public var privateKeyPath: String
+        public var clientCAPath: String?
+
+        public init(certificateChainPath: String, privateKeyPath: String, clientCAPath: String? = nil) {
+            self.certificateChainPath = certificateChainPath
+            self.privateKeyPath = privateKeyPath
+            self.clientCAPath = clientCAPath
+        }
+    }
+
+    public var host: String
+    public var port: Int
+    public var tls: TLS?
+    public let service: AggregatedDiscoveryService
+    /// Called with the bound port once listening (port 0 picks a free one).
+    public var onListening: @Sendable (Int) -> Void
+    let logger: Logger
+
+    public init(
+        host: String = "0.0.0.0", port: Int = 15010, tls: TLS? = nil, service: AggregatedDiscoveryService,
+        logger: Logger = Logger(label: "coxswain.xds"), onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.service = service
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    var transportSecurity: HTTP2ServerTransport.Posix.TransportSecurity {
+        guard let tls else { return .plaintext }
+        let chain: [TLSConfig.CertificateSource] = [.file(path: tls.certificateChainPath, format: .pem)]
+        let key: TLSConfig.PrivateKeySource = .file(path: tls.privateKeyPath, format: .pem)
+        guard let clientCA = tls.clientCAPath else { return .tls(certificateChain: chain, privateKey: key) }
+        return .mTLS(certificateChain: chain, privateKey: key) { config in
+            config.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
+        }
+    }
+
+    public func run() async throws {
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: transportSecurity)
+        let server = GRPCServer(transport: transport, services: [service])
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await server.serve() }
+                if let bound = try await transport.listeningAddress.ipv4?.port {
+                    logger.info("serving xDS", metadata: ["port": "\(bound)", "tls": "\(tls != nil)"])
+                    onListening(bound)
+                }
+            }
+        } onGracefulShutdown: {
+            server.beginGracefulShutdown()
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import CoreMetrics
+import EnvoyAPI
+
+/// The xDS server's metrics, under istiod's names where it has them.
+enum XDSMetrics {
+    static let connected = CoreMetrics.Gauge(label: "pilot_xds")
+    static let pushTime = CoreMetrics.Timer(label: "pilot_xds_push_time")
+    static let convergence = CoreMetrics.Timer(label: "pilot_proxy_convergence_time")
+
+    /// `cds`, `eds`, `lds`, `rds`, `sds`: istiod's type labels.
+    static func shortName(_ typeURL: String) -> String {
+        switch XDSResourceType(typeURL: typeURL) {
+        case .cluster: "cds"
+        case .endpoint: "eds"
+        case .listener: "lds"
+        case .route: "rds"
+        case .secret: "sds"
+        case nil: "unknown"
+        }
+    }
+
+    static func recordNack(typeURL: String) {
+        CoreMetrics.Counter(label: "pilot_total_xds_rejects", dimensions: [("type", shortName(typeURL))]).increment()
+    }
+
+    static func recordPush(typeURL: String, bytes: Int, since started: ContinuousClock.Instant) {
+        let dimensions = [("type", shortName(typeURL))]
+        CoreMetrics.Counter(label: "pilot_xds_pushes", dimensions: dimensions).increment()
+        CoreMetrics.Counter(label: "pilot_xds_push_bytes", dimensions: dimensions).increment(by: bytes)
+        pushTime.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
+    }
+
+    /// Time from a mesh change being published to a proxy accepting config built from it.
+    static func recordConvergence(of generation: UInt64, cache: SnapshotCache) async {
+        guard let published = await cache.publicationTime(of: generation) else { return }
+        convergence.recordNanoseconds(Int64((ContinuousClock.now - published).nanoseconds))
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,70 @@
+import EnvoyAPI
+import Foundation
+import Testing
+@testable import XDSServer
+
+/// Incremental ADS: only differences are sent, removals are named, subscriptions change.
+@Suite struct DeltaTests {
+    static func subscribe(_ typeURL: String, _ names: [String] = [], node: Bool = true, initial: [String: String] = [:]) -> DeltaRequest {
+        var request = DeltaRequest()
+        request.typeURL = typeURL
+        request.resourceNamesSubscribe = names
+        request.initialResourceVersions = initial
+        if node { request.node.id = "router~10.0.0.9~gateway.istio-system~istio-system.svc.cluster.local" }
+        return request
+    }
+
+    static func ack(_ response: DeltaResponse) -> DeltaRequest {
+        var request = DeltaRequest()
+        request.typeURL = response.typeURL
+        request.responseNonce = response.nonce
+        return request
+    }
+
+    @Test func wildcardThenOnlyDifferencesAndRemovals() async throws {
+        try await XDSHarness.run { harness in
+            await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("a"), TestResources.cluster("b")])
+            try await harness.delta { send, inbox in
+                send.yield(Self.subscribe(TypeURL.cluster))
+                let first = try #require(await inbox.next())
+                #expect(first.resources.map(\.name) == ["a", "b"])
+                #expect(first.removedResources.isEmpty)
+                send.yield(Self.ack(first))
+
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("a", connectTimeout: 3), TestResources.cluster("c")])
+                await harness.debouncer.changed(.all)
+                let second = try #require(await inbox.next())
+                #expect(second.resources.map(\.name) == ["a", "c"], "b is unchanged... and gone; a changed; c is new")
+                #expect(second.removedResources == ["b"])
+                send.yield(Self.ack(second))
+                #expect(await inbox.drain().isEmpty)
+                let status = try #require(await harness.registry.statuses().first)
+                #expect(status.stream == "delta" && status.kind == "gateway")
+                #expect(status.types[TypeURL.cluster]?.resourceCount == 2)
+            }
+        }
+    }
+
+    @Test func namedSubscribeUnsubscribeAndInitialVersions() async throws {
+        try await XDSHarness.run { harness in
+            let a = TestResources.endpoints("a", ports: [1])
+            let b = TestResources.endpoints("b", ports: [2])
+            await harness.mesh.set(TypeURL.clusterLoadAssignment, [a, b])
+            try await harness.delta { send, inbox in
+                // Reconnecting with `a` already held at its current version: only `b` is sent.
+                send.yield(Self.subscribe(TypeURL.clusterLoadAssignment, ["a", "b"], initial: ["a": a.version]))
+                let first = try #require(await inbox.next())
+                #expect(first.resources.map(\.name) == ["b"])
+                send.yield(Self.ack(first))
+
+                var unsubscribe = DeltaRequest()
+                unsubscribe.typeURL = TypeURL.clusterLoadAssignment
+                unsubscribe.resourceNamesUnsubscribe = ["b"]
+                send.yield(unsubscribe)
+                await harness.mesh.set(TypeURL.clusterLoadAssignment, [a, TestResources.endpoints("b", ports: [3])])
+                await harness.debouncer.changed(.endpoints)
+                #expect(await inbox.drain().allSatisfy { !$0.resources.map(\.name).contains("b") }, "an unsubscribed resource is not pushed")
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import EnvoyAPI
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+import Testing
+@testable import XDSServer
+
+/// State-of-the-world ADS against a real grpc-swift client over loopback HTTP/2.
+@Suite struct StateOfTheWorldTests {
+    static let reviewsV1 = "outbound|9080|v1|reviews.default.svc.cluster.local"
+    static let reviewsV2 = "outbound|9080|v2|reviews.default.svc.cluster.local"
+
+    static func seed(_ mesh: TestMesh) async {
+        await mesh.set(TypeURL.cluster, [TestResources.cluster(reviewsV1), TestResources.cluster(reviewsV2)])
+        await mesh.set(TypeURL.clusterLoadAssignment, [TestResources.endpoints(reviewsV1, ports: [9001]), TestResources.endpoints(reviewsV2, ports: [9002])])
+        await mesh.set(TypeURL.listener, [TestResources.listener("0.0.0.0_9080")])
+        await mesh.set(TypeURL.routeConfiguration, [TestResources.route("9080")])
+    }
+
+    @Test func subscribeAckAndNoResendOfUnchangedConfig() async throws {
+        try await XDSHarness.run { harness in
+            await Self.seed(harness.mesh)
+            try await harness.sotw { send, inbox in
+                send.yield(.subscribe(TypeURL.cluster))
+                let clusters = try #require(await inbox.next())
+                #expect(clusters.typeURL == TypeURL.cluster)
+                #expect(clusters.names == [Self.reviewsV1, Self.reviewsV2])
+                #expect(!clusters.versionInfo.isEmpty && !clusters.nonce.isEmpty)
+
+                send.yield(.ack(clusters))
+                send.yield(.subscribe(TypeURL.clusterLoadAssignment, names: [Self.reviewsV1], node: nil))
+                let endpoints = try #require(await inbox.next())
+                #expect(endpoints.names == [Self.reviewsV1], "EDS answers only the names asked for")
+                send.yield(.ack(endpoints, names: [Self.reviewsV1]))
+                #expect(await inbox.drain().isEmpty, "an ACK of current config gets no response")
+
+                let status = try #require(await harness.registry.statuses().first)
+                #expect(status.types[TypeURL.cluster]?.ackedVersion == clusters.versionInfo)
+                #expect(status.isSynced)
+            }
+        }
+    }
+
+    @Test func changesPushOnlyTheChangedTypesInMakeBeforeBreakOrder() async throws {
+        try await XDSHarness.run { harness in
+            await Self.seed(harness.mesh)
+            try await harness.sotw { send, inbox in
+                var versions: [String: DiscoveryResponse] = [:]
+                for (type, names) in [(TypeURL.listener, [String]()), (TypeURL.routeConfiguration, ["9080"]), (TypeURL.cluster, []), (TypeURL.clusterLoadAssignment, [Self.reviewsV1, Self.reviewsV2])] {
+                    send.yield(.subscribe(type, names: names, node: versions.isEmpty ? "sidecar~10.0.0.1~client.default~default.svc.cluster.local" : nil))
+                    let response = try #require(await inbox.next())
+                    versions[type] = response
+                    send.yield(.ack(response, names: names))
+                }
+                _ = await inbox.drain()
+
+                // A new cluster and a new route config: clusters must arrive before routes.
+                let reviewsV3 = "outbound|9080|v3|reviews.default.svc.cluster.local"
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster(Self.reviewsV1), TestResources.cluster(Self.reviewsV2), TestResources.cluster(reviewsV3)])
+                await harness.mesh.set(TypeURL.routeConfiguration, [TestResources.route("9080"), TestResources.route("unused")])
+                await harness.debouncer.changed(.all)
+                let pushed = await inbox.drain()
+                #expect(pushed.map(\.typeURL) == [TypeURL.cluster], "the route config the proxy watches did not change; only CDS did")
+                #expect(pushed.first?.names.contains(reviewsV3) == true)
+
+                // Endpoint-only change: only EDS is regenerated and pushed.
+                let generatedBefore = await harness.mesh.generated
+                await harness.mesh.set(TypeURL.clusterLoadAssignment, [TestResources.endpoints(Self.reviewsV1, ports: [9001, 9003]), TestResources.endpoints(Self.reviewsV2, ports: [9002])])
+                await harness.debouncer.changed(.endpoints)
+                let endpointPush = await inbox.drain()
+                #expect(endpointPush.map(\.typeURL) == [TypeURL.clusterLoadAssignment])
+                #expect(await harness.mesh.generated == generatedBefore + 1)
+
+                // Everything changes at once: the order is CDS, EDS, LDS, RDS.
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster(Self.reviewsV1, connectTimeout: 5), TestResources.cluster(Self.reviewsV2)])
+                await harness.mesh.set(TypeURL.clusterLoadAssignment, [TestResources.endpoints(Self.reviewsV1, ports: [9004]), TestResources.endpoints(Self.reviewsV2, ports: [9002])])
+                var listener = Envoy_Config_Listener_V3_Listener()
+                listener.name = "0.0.0.0_9080"
+                listener.statPrefix = "changed"
+                await harness.mesh.set(TypeURL.listener, [try XDSResource(name: listener.name, message: listener)])
+                var route = Envoy_Config_Route_V3_RouteConfiguration()
+                route.name = "9080"
+                route.validateClusters = Google_Protobuf_BoolValue(true)
+                await harness.mesh.set(TypeURL.routeConfiguration, [try XDSResource(name: "9080", message: route)])
+                await harness.debouncer.changed(.all)
+                let ordered = await inbox.drain()
+                #expect(ordered.map(\.typeURL) == [TypeURL.cluster, TypeURL.clusterLoadAssignment, TypeURL.listener, TypeURL.routeConfiguration])
+            }
+        }
+    }
+
+    @Test func nackIsRecordedAndTheProxyStaysOnItsVersion() async throws {
+        try await XDSHarness.run { harness in
+            await Self.seed(harness.mesh)
+            try await harness.sotw { send, inbox in
+                send.yield(.subscribe(TypeURL.cluster))
+                let first = try #require(await inbox.next())
+                send.yield(.ack(first))
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("bad")])
+                await harness.debouncer.changed(.all)
+                let second = try #require(await inbox.next())
+                send.yield(.nack(second, previousVersion: first.versionInfo, message: "cluster bad: invalid lb policy"))
+                #expect(await inbox.drain().isEmpty, "a NACK is not answered with the same config again")
+                let status = try #require(await harness.registry.statuses().first)
+                let clusters = try #require(status.types[TypeURL.cluster])
+                #expect(clusters.ackedVersion == first.versionInfo)
+                #expect(clusters.lastNack?.message == "cluster bad: invalid lb policy")
+                #expect(!status.isSynced)
+                let upToDate = await harness.registry.upToDate(generation: await harness.cache.generation)
+                #expect(upToDate.synced == 0 && upToDate.total == 1)
+                #expect(upToDate.firstNack?.message == "cluster bad: invalid lb policy")
+            }
+        }
+    }
+
+    @Test func aBurstOfChangesCausesAFewPushesNotOnePerChange() async throws {
+        try await XDSHarness.run(quiet: .milliseconds(100), maxDelay: .seconds(1)) { harness in
+            await Self.seed(harness.mesh)
+            try await harness.sotw { send, inbox in
+                send.yield(.subscribe(TypeURL.cluster))
+                let first = try #require(await inbox.next())
+                send.yield(.ack(first))
+                for index in 0..<1000 {
+                    await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("c\(index)")])
+                    await harness.debouncer.changed(.all)
+                    if index % 100 == 0 { try await Task.sleep(for: .milliseconds(90)) }
+                }
+                let pushes = await inbox.drain(quiet: .milliseconds(400))
+                #expect(await harness.debouncer.publications <= 3, "1,000 changes within about a second are published a few times")
+                #expect(!pushes.isEmpty && pushes.count <= 3)
+                #expect(pushes.last?.names == ["c999"], "the proxy ends on the newest state")
+            }
+        }
+    }
+
+    @Test func malformedNodeGetsAClearError() async throws {
+        try await XDSHarness.run { harness in
+            try await harness.sotw { send, inbox in
+                send.yield(.subscribe(TypeURL.cluster, node: "not-an-istio-id"))
+                _ = await inbox.next(timeout: .seconds(2))
+                let error = try #require(await inbox.failure as? RPCError)
+                #expect(error.code == .invalidArgument)
+                #expect(error.message.contains("not-an-istio-id") && error.message.contains("node id must be"))
+            }
+            try await harness.sotw { send, inbox in
+                send.yield(.subscribe(TypeURL.cluster, node: nil))
+                _ = await inbox.next(timeout: .seconds(2))
+                let error = try #require(await inbox.failure as? RPCError)
+                #expect(error.message.contains("must carry the node"))
+            }
+        }
+    }
+
+    @Test func removedResourcesAreOmittedFromTheNextResponse() async throws {
+        try await XDSHarness.run { harness in
+            await Self.seed(harness.mesh)
+            try await harness.sotw { send, inbox in
+                send.yield(.subscribe(TypeURL.cluster))
+                let first = try #require(await inbox.next())
+                send.yield(.ack(first))
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster(Self.reviewsV1)])
+                await harness.debouncer.changed(.all)
+                let second = try #require(await inbox.next())
+                #expect(second.names == [Self.reviewsV1])
+            }
+        }
+    }
+}

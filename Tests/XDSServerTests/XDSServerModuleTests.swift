@@ -1,6 +1,0 @@
-import Testing
-@testable import XDSServer
-
-@Test func moduleLinks() {
-    #expect(XDSServerModule.name == "XDSServer")
-}
