@@ -109,6 +109,7 @@ let package = Package(
         .target(
             name: "Translator",
             dependencies: [
+                "KubernetesAPI",
                 "MeshAPI",
                 "EnvoyAPI",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -8,6 +8,7 @@ struct Coxswain: AsyncParsableCommand {
         subcommands: [
             AnalyzeCommand.self,
             DevAPIServerCommand.self,
+            RenderCommand.self,
         ]
     )
 }

@@ -1,0 +1,46 @@
+import EnvoyAPI
+import MeshAPI
+import SwiftProtobuf
+
+/// ClusterLoadAssignments: a cluster's endpoints grouped by locality, a subset's
+/// filtered by its labels through each endpoint's pod.
+public enum EndpointTranslator {
+    public static func assignment(cluster name: String, index: MeshIndex, clientNamespace: String) -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment {
+        var assignment = Envoy_Config_Endpoint_V3_ClusterLoadAssignment()
+        assignment.clusterName = name
+        guard let parts = ClusterName.parse(name), index.services[parts.host] != nil else { return assignment }
+        var selector: [String: String] = [:]
+        if let subset = parts.subset {
+            guard let definition = index.destinationRule(host: parts.host, clientNamespace: clientNamespace)?.spec.subsets?.first(where: { $0.name == subset }) else {
+                // A subset no DestinationRule defines: the cluster exists so routes to it fail fast with 503.
+                return assignment
+            }
+            selector = definition.labels ?? [:]
+        }
+        let endpoints = index.endpoints(host: parts.host, port: parts.port).filter { endpoint in
+            selector.allSatisfy { endpoint.labels[$0.key] == $0.value }
+        }
+        var groups: [[String]: [MeshIndex.EndpointEntry]] = [:]
+        for endpoint in endpoints {
+            groups[[endpoint.region ?? "", endpoint.zone ?? "", endpoint.subzone ?? ""], default: []].append(endpoint)
+        }
+        assignment.endpoints = groups.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
+            var locality = Envoy_Config_Endpoint_V3_LocalityLbEndpoints()
+            locality.locality.region = key[0]
+            locality.locality.zone = key[1]
+            locality.locality.subZone = key[2]
+            let members = groups[key] ?? []
+            locality.lbEndpoints = members.map { endpoint in
+                var lbEndpoint = Envoy_Config_Endpoint_V3_LbEndpoint()
+                lbEndpoint.endpoint.address.socketAddress.address = endpoint.address
+                lbEndpoint.endpoint.address.socketAddress.portValue = UInt32(endpoint.port)
+                lbEndpoint.healthStatus = endpoint.draining ? .draining : .healthy
+                return lbEndpoint
+            }
+            // Locality-weighted balancing needs a weight on every locality; its share of endpoints.
+            locality.loadBalancingWeight = Google_Protobuf_UInt32Value(UInt32(members.count))
+            return locality
+        }
+        return assignment
+    }
+}

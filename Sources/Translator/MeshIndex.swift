@@ -1,0 +1,260 @@
+import KubernetesAPI
+import MeshAPI
+
+/// Everything the translators read, built once per mesh snapshot (like Contour's DAG):
+/// only objects that pass validation, looked up by what translation asks for. An invalid
+/// object is left out here and never stops the others from translating.
+public struct MeshIndex: Sendable {
+    /// A Service port with its protocol as Istio selects it.
+    public struct ServicePort: Sendable, Hashable {
+        public var name: String
+        public var port: Int
+        public var targetPort: IntOrString?
+        public var protocolKind: PortProtocol
+    }
+
+    /// A Service as the mesh sees it.
+    public struct ServiceEntry: Sendable, Hashable {
+        public var name: String
+        public var namespace: String
+        public var fqdn: String
+        public var ports: [ServicePort]
+        public var selector: [String: String]?
+        public var clusterIP: String?
+
+        /// Short names a client in `namespace` may use for this service, most specific last.
+        func shortNames(from clientNamespace: String) -> [String] {
+            var names = ["\(name).\(namespace)", "\(name).\(namespace).svc"]
+            if clientNamespace == namespace { names.insert(name, at: 0) }
+            return names
+        }
+    }
+
+    /// One endpoint of a service port.
+    public struct EndpointEntry: Sendable, Hashable {
+        public var address: String
+        public var port: Int
+        public var labels: [String: String]
+        public var region: String?
+        public var zone: String?
+        public var subzone: String?
+        public var draining: Bool
+    }
+
+    public let snapshot: MeshSnapshot
+    public let services: [String: ServiceEntry]
+    /// Services in FQDN order (deterministic output).
+    public let serviceOrder: [String]
+    /// Valid VirtualServices bound to sidecars, oldest first.
+    public let meshVirtualServices: [VirtualService]
+    /// For each host FQDN, the mesh-bound VirtualService sidecars use (the oldest claiming it).
+    public let meshVirtualServiceByHost: [String: VirtualService]
+    /// Mesh-bound VirtualServices with wildcard hosts, oldest first, with their resolved patterns.
+    let meshWildcardVirtualServices: [(pattern: String, virtualService: VirtualService)]
+    /// Valid VirtualServices by the gateway (`namespace/name`) they bind to, oldest first.
+    public let gatewayVirtualServices: [String: [VirtualService]]
+    /// Valid Gateways, by namespace/name.
+    public let gateways: [Gateway]
+    /// Valid DestinationRules by host FQDN, oldest first.
+    private let destinationRulesByHost: [String: [DestinationRule]]
+    private let endpointsByServicePort: [String: [EndpointEntry]]
+    /// Names of invalid objects left out, with why (for status and `render` diagnostics).
+    public let leftOut: [(kind: MeshKind, name: NamespacedName, reason: String)]
+
+    public var domainSuffix: String { snapshot.domainSuffix }
+
+    public init(_ snapshot: MeshSnapshot) {
+        self.snapshot = snapshot
+        var leftOut: [(kind: MeshKind, name: NamespacedName, reason: String)] = []
+        func valid<T>(_ objects: [T], _ wrap: (T) -> MeshObject) -> [T] {
+            objects.filter { object in
+                let mesh = wrap(object)
+                let errors = MeshValidator.validate(mesh).filter { $0.level == .error }
+                if let first = errors.first {
+                    leftOut.append((kind: mesh.kind, name: MeshSnapshot.key(mesh.metadata), reason: "\(first.fieldPath): \(first.message)"))
+                    return false
+                }
+                return true
+            }
+        }
+        let byAge: (ObjectMeta, ObjectMeta) -> Bool = { a, b in
+            ((a.creationTimestamp ?? ""), MeshSnapshot.key(a)) < ((b.creationTimestamp ?? ""), MeshSnapshot.key(b))
+        }
+
+        var services: [String: ServiceEntry] = [:]
+        for service in snapshot.services {
+            let key = MeshSnapshot.key(service.metadata)
+            let fqdn = MeshSnapshot.serviceHost(name: key.name, namespace: key.namespace, domainSuffix: snapshot.domainSuffix)
+            let ports = (service.spec?.ports ?? []).map { port in
+                ServicePort(name: port.name ?? "", port: Int(port.port), targetPort: port.targetPort,
+                            protocolKind: PortProtocol(name: port.name, appProtocol: port.appProtocol, transport: port.protocol))
+            }
+            services[fqdn] = ServiceEntry(name: key.name, namespace: key.namespace, fqdn: fqdn, ports: ports,
+                                          selector: service.spec?.selector, clusterIP: service.spec?.clusterIP)
+        }
+        self.services = services
+        serviceOrder = services.keys.sorted()
+
+        meshVirtualServices = valid(snapshot.virtualServices, MeshObject.virtualService)
+            .filter { vs in let gateways = vs.spec.gateways ?? []; return gateways.isEmpty || gateways.contains("mesh") }
+            .sorted { byAge($0.metadata, $1.metadata) }
+        var byHost: [String: VirtualService] = [:]
+        var wildcards: [(pattern: String, virtualService: VirtualService)] = []
+        for vs in meshVirtualServices {
+            let namespace = MeshSnapshot.key(vs.metadata).namespace
+            for host in vs.spec.hosts ?? [] {
+                let resolved = snapshot.resolveHost(host, namespace: namespace)
+                if resolved.contains("*") { wildcards.append((resolved, vs)) } else if byHost[resolved] == nil { byHost[resolved] = vs }
+            }
+        }
+        meshVirtualServiceByHost = byHost
+        meshWildcardVirtualServices = wildcards
+        var byGateway: [String: [VirtualService]] = [:]
+        for vs in valid(snapshot.virtualServices, MeshObject.virtualService).sorted(by: { byAge($0.metadata, $1.metadata) }) {
+            let namespace = MeshSnapshot.key(vs.metadata).namespace
+            for reference in Set(vs.spec.gateways ?? []) where reference != "mesh" {
+                byGateway[Self.gatewayKey(reference, relativeTo: namespace), default: []].append(vs)
+            }
+        }
+        gatewayVirtualServices = byGateway
+        gateways = valid(snapshot.gateways, MeshObject.gateway).sorted { MeshSnapshot.key($0.metadata) < MeshSnapshot.key($1.metadata) }
+
+        var rules: [String: [DestinationRule]] = [:]
+        for rule in valid(snapshot.destinationRules, MeshObject.destinationRule).sorted(by: { byAge($0.metadata, $1.metadata) }) {
+            guard let host = rule.spec.host else { continue }
+            rules[snapshot.resolveHost(host, namespace: MeshSnapshot.key(rule.metadata).namespace), default: []].append(rule)
+        }
+        destinationRulesByHost = rules
+        endpointsByServicePort = Self.indexEndpoints(snapshot, services: services)
+        self.leftOut = leftOut
+    }
+
+    /// `namespace/name` of a gateway reference written in a VirtualService in `namespace`.
+    public static func gatewayKey(_ reference: String, relativeTo namespace: String) -> String {
+        if reference.contains("/") { return reference }
+        if reference.contains(".") {
+            let labels = reference.split(separator: ".")
+            return "\(labels.count > 1 ? String(labels[1]) : namespace)/\(labels[0])"
+        }
+        return "\(namespace)/\(reference)"
+    }
+
+    /// The VirtualService sidecars apply to a service host: an exact host first, then the oldest wildcard covering it.
+    public func meshVirtualService(for host: String) -> VirtualService? {
+        if let exact = meshVirtualServiceByHost[host] { return exact }
+        return meshWildcardVirtualServices.first { entry in
+            entry.pattern == "*" || (entry.pattern.hasPrefix("*") && host.hasSuffix(entry.pattern.dropFirst()))
+        }?.virtualService
+    }
+
+    public func service(host: String, relativeTo namespace: String) -> ServiceEntry? {
+        services[snapshot.resolveHost(host, namespace: namespace)]
+    }
+
+    /// The DestinationRule that applies to `host` for a client in `clientNamespace`, as Istio
+    /// picks it: one in the client's namespace, else one in the service's namespace, else any
+    /// other; several in the chosen namespace are merged (subsets combined, the oldest
+    /// one's traffic policy wins).
+    public func destinationRule(host: String, clientNamespace: String) -> DestinationRule? {
+        guard let candidates = destinationRulesByHost[host], !candidates.isEmpty else { return nil }
+        let serviceNamespace = services[host]?.namespace
+        let chosenNamespace = [clientNamespace, serviceNamespace].compactMap { $0 }.first { namespace in
+            candidates.contains { MeshSnapshot.key($0.metadata).namespace == namespace }
+        } ?? MeshSnapshot.key(candidates[0].metadata).namespace
+        let inNamespace = candidates.filter { MeshSnapshot.key($0.metadata).namespace == chosenNamespace && $0.spec.workloadSelector == nil }
+        guard var merged = inNamespace.first ?? candidates.first else { return nil }
+        var seen = Set((merged.spec.subsets ?? []).compactMap(\.name))
+        for other in inNamespace.dropFirst() {
+            for subset in other.spec.subsets ?? [] where !seen.contains(subset.name ?? "") {
+                merged.spec.subsets = (merged.spec.subsets ?? []) + [subset]
+                seen.insert(subset.name ?? "")
+            }
+        }
+        return merged
+    }
+
+    /// Endpoints of one service port.
+    public func endpoints(host: String, port: Int) -> [EndpointEntry] {
+        endpointsByServicePort["\(host):\(port)"] ?? []
+    }
+
+    /// Reads EndpointSlices once: endpoints keyed by `fqdn:servicePort`, with each
+    /// endpoint's pod labels and locality.
+    private static func indexEndpoints(_ snapshot: MeshSnapshot, services: [String: ServiceEntry]) -> [String: [EndpointEntry]] {
+        var podLabelsByIP: [String: [String: String]] = [:]
+        var podNodes: [String: String] = [:]
+        for pod in snapshot.pods {
+            let key = MeshSnapshot.key(pod.metadata)
+            for ip in [pod.status?.podIP].compactMap({ $0 }) + (pod.status?.podIPs ?? []).map(\.ip) {
+                podLabelsByIP["\(key.namespace)/\(ip)"] = pod.metadata.labels ?? [:]
+            }
+            if let node = pod.spec?.nodeName { podNodes[key.description] = node }
+        }
+        var result: [String: [EndpointEntry]] = [:]
+        for slice in snapshot.endpointSlices {
+            guard let serviceName = slice.serviceName else { continue }
+            let namespace = MeshSnapshot.key(slice.metadata).namespace
+            let fqdn = MeshSnapshot.serviceHost(name: serviceName, namespace: namespace, domainSuffix: snapshot.domainSuffix)
+            guard let service = services[fqdn] else { continue }
+            for slicePort in slice.ports ?? [] {
+                guard let number = slicePort.port else { continue }
+                let portName = slicePort.name ?? ""
+                guard let servicePort = service.ports.first(where: { $0.name == portName }) ?? (service.ports.count == 1 ? service.ports.first : nil) else { continue }
+                for endpoint in slice.endpoints ?? [] {
+                    let ready = endpoint.conditions?.ready ?? true
+                    let draining = !ready && (endpoint.conditions?.serving ?? false) && (endpoint.conditions?.terminating ?? false)
+                    guard ready || draining else { continue }
+                    var labels: [String: String] = [:]
+                    var nodeName = endpoint.nodeName
+                    if let target = endpoint.targetRef, target.kind == "Pod", let name = target.name,
+                       let pod = snapshot.pod(namespace: target.namespace ?? namespace, name: name) {
+                        labels = pod.metadata.labels ?? [:]
+                        nodeName = nodeName ?? pod.spec?.nodeName
+                    }
+                    let nodeLabels = nodeName.flatMap { snapshot.node(named: $0)?.metadata.labels } ?? [:]
+                    for address in endpoint.addresses {
+                        let podLabels = labels.isEmpty ? (podLabelsByIP["\(namespace)/\(address)"] ?? [:]) : labels
+                        result["\(fqdn):\(servicePort.port)", default: []].append(EndpointEntry(
+                            address: address, port: Int(number), labels: podLabels,
+                            region: nodeLabels["topology.kubernetes.io/region"],
+                            zone: nodeLabels["topology.kubernetes.io/zone"] ?? endpoint.zone,
+                            subzone: nodeLabels["topology.istio.io/subzone"], draining: draining))
+                    }
+                }
+            }
+        }
+        return result.mapValues { $0.sorted { ($0.address, $0.port) < ($1.address, $1.port) } }
+    }
+}
+
+/// A port's protocol as Istio selects it: `appProtocol`, else the port name's prefix
+/// (`http`, `http-web`, `grpc-api`…), else TCP.
+public enum PortProtocol: String, Sendable, Hashable {
+    case http, http2, grpc, grpcWeb = "grpc-web", https, tls, tcp, mongo, redis, mysql, udp
+
+    init(name: String?, appProtocol: String?, transport: String?) {
+        if transport?.uppercased() == "UDP" { self = .udp; return }
+        for candidate in [appProtocol, name?.split(separator: "-").first.map(String.init)] {
+            guard let raw = candidate?.lowercased() else { continue }
+            switch raw {
+            case "http", "http1": self = .http; return
+            case "http2", "h2c", "kubernetes.io/h2c": self = .http2; return
+            case "grpc": self = .grpc; return
+            case "grpc-web": self = .grpcWeb; return
+            case "https", "kubernetes.io/wss": self = .https; return
+            case "tls": self = .tls; return
+            case "tcp": self = .tcp; return
+            case "mongo": self = .mongo; return
+            case "redis": self = .redis; return
+            case "mysql": self = .mysql; return
+            default: continue
+            }
+        }
+        self = .tcp
+    }
+
+    /// Whether traffic on this port is routed per request by an HTTP connection manager.
+    public var isHTTP: Bool { [.http, .http2, .grpc, .grpcWeb].contains(self) }
+    /// Whether upstream connections should speak HTTP/2.
+    public var isHTTP2: Bool { [.http2, .grpc].contains(self) }
+}

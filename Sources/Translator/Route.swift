@@ -1,0 +1,196 @@
+import EnvoyAPI
+import MeshAPI
+import SwiftProtobuf
+
+/// VirtualService `http` rules → Envoy routes, in the order written (first match wins).
+public enum HTTPRouteTranslator {
+    /// The routes of one VirtualService for the given context; delegate rules are expanded.
+    public static func routes(_ virtualService: VirtualService, context: RouteContext) -> [Envoy_Config_Route_V3_Route] {
+        let namespace = MeshSnapshot.key(virtualService.metadata).namespace
+        var routes: [Envoy_Config_Route_V3_Route] = []
+        for rule in expandDelegates(virtualService.spec.http ?? [], namespace: namespace, index: context.index) {
+            routes += self.routes(for: rule.rule, namespace: rule.namespace, context: context)
+        }
+        return routes
+    }
+
+    /// A rule and the namespace its hosts are relative to (a delegate's own namespace).
+    struct ScopedRule {
+        var rule: HTTPRoute
+        var namespace: String
+    }
+
+    /// Replaces each `delegate` rule with the delegate VirtualService's rules, each match
+    /// narrowed by the root rule's match as Istio merges them.
+    static func expandDelegates(_ rules: [HTTPRoute], namespace: String, index: MeshIndex) -> [ScopedRule] {
+        rules.flatMap { rule -> [ScopedRule] in
+            guard let delegate = rule.delegate, let name = delegate.name else { return [ScopedRule(rule: rule, namespace: namespace)] }
+            let delegateNamespace = delegate.namespace ?? namespace
+            guard let target = index.snapshot.virtualService(namespace: delegateNamespace, name: name),
+                  (target.spec.hosts ?? []).isEmpty, MeshValidator.isValid(.virtualService(target))
+            else { return [] }
+            return (target.spec.http ?? []).map { child in
+                var merged = child
+                merged.match = DelegateMatch.merge(root: rule.match, delegate: child.match)
+                return ScopedRule(rule: merged, namespace: delegateNamespace)
+            }
+        }
+    }
+
+    static func routes(for rule: HTTPRoute, namespace: String, context: RouteContext) -> [Envoy_Config_Route_V3_Route] {
+        let matches: [HTTPMatchRequest?] = (rule.match ?? []).isEmpty ? [nil] : (rule.match ?? []).filter { RouteMatchTranslator.applies($0, context: context) }
+        guard !matches.isEmpty else { return [] }
+        let template = route(rule, namespace: namespace, context: context)
+        return matches.map { match in
+            var route = template
+            route.match = RouteMatchTranslator.routeMatch(match)
+            return route
+        }
+    }
+
+    /// Everything of a route but its match.
+    static func route(_ rule: HTTPRoute, namespace: String, context: RouteContext) -> Envoy_Config_Route_V3_Route {
+        var route = Envoy_Config_Route_V3_Route()
+        if let name = rule.name { route.name = name }
+        if let redirect = rule.redirect {
+            route.redirect = RedirectTranslator.redirect(redirect)
+        } else if let response = rule.directResponse {
+            route.directResponse = RedirectTranslator.directResponse(response)
+        } else {
+            route.route = action(rule, namespace: namespace, context: context)
+        }
+        if let fault = FaultTranslator.perRouteConfig(rule.fault) { route.typedPerFilterConfig[EnvoyExtensionName.fault] = fault }
+        if let cors = CorsTranslator.perRouteConfig(rule.corsPolicy) { route.typedPerFilterConfig[EnvoyExtensionName.cors] = cors }
+        route.requestHeadersToAdd = HeaderTranslator.toAdd(rule.headers?.request)
+        route.requestHeadersToRemove = HeaderTranslator.toRemove(rule.headers?.request)
+        route.responseHeadersToAdd = HeaderTranslator.toAdd(rule.headers?.response)
+        route.responseHeadersToRemove = HeaderTranslator.toRemove(rule.headers?.response)
+        // A lone destination's headers apply to the whole route (there is no weighted cluster to carry them).
+        if let routes = rule.route, routes.count == 1, let headers = routes[0].headers {
+            route.requestHeadersToAdd += HeaderTranslator.toAdd(headers.request)
+            route.requestHeadersToRemove += HeaderTranslator.toRemove(headers.request)
+            route.responseHeadersToAdd += HeaderTranslator.toAdd(headers.response)
+            route.responseHeadersToRemove += HeaderTranslator.toRemove(headers.response)
+        }
+        return route
+    }
+
+    static func action(_ rule: HTTPRoute, namespace: String, context: RouteContext) -> Envoy_Config_Route_V3_RouteAction {
+        var action = Envoy_Config_Route_V3_RouteAction()
+        let destinations = (rule.route ?? []).filter { ($0.weight ?? 1) > 0 || (rule.route ?? []).count == 1 }
+        if destinations.count == 1, let only = destinations.first?.destination {
+            action.cluster = context.clusterName(for: only, in: namespace)
+        } else {
+            var weighted = Envoy_Config_Route_V3_WeightedCluster()
+            weighted.clusters = destinations.compactMap { destination in
+                guard let target = destination.destination else { return nil }
+                var cluster = Envoy_Config_Route_V3_WeightedCluster.ClusterWeight()
+                cluster.name = context.clusterName(for: target, in: namespace)
+                cluster.weight = Google_Protobuf_UInt32Value(UInt32(max(0, destination.weight ?? 0)))
+                cluster.requestHeadersToAdd = HeaderTranslator.toAdd(destination.headers?.request)
+                cluster.requestHeadersToRemove = HeaderTranslator.toRemove(destination.headers?.request)
+                cluster.responseHeadersToAdd = HeaderTranslator.toAdd(destination.headers?.response)
+                cluster.responseHeadersToRemove = HeaderTranslator.toRemove(destination.headers?.response)
+                return cluster
+            }
+            action.weightedClusters = weighted
+        }
+        // A route to a cluster that is still on its way fails with 503, not 404.
+        action.clusterNotFoundResponseCode = .serviceUnavailable
+        action.timeout = rule.timeout.map(Google_Protobuf_Duration.init) ?? Google_Protobuf_Duration(seconds: 0)
+        let first = destinations.first?.destination
+        let hashPolicies = first.map { HashPolicyTranslator.policies(context.destinationRule(for: $0, in: namespace), subset: $0.subset, port: $0.port?.number.map(Int.init) ?? context.port ?? 0) } ?? []
+        action.hashPolicy = hashPolicies
+        if let retry = RetryTranslator.policy(rule.retries, consistentHash: !hashPolicies.isEmpty) { action.retryPolicy = retry }
+        action.requestMirrorPolicies = MirrorTranslator.policies(rule, namespace: namespace, context: context)
+        if let rewrite = rule.rewrite {
+            if let uri = rewrite.uri { action.prefixRewrite = uri }
+            if let regex = rewrite.uriRegexRewrite, let pattern = regex.match {
+                var substitution = Envoy_Type_Matcher_V3_RegexMatchAndSubstitute()
+                substitution.pattern = RouteMatchTranslator.regexMatcher(pattern)
+                substitution.substitution = regex.rewrite ?? ""
+                action.regexRewrite = substitution
+            }
+            if let authority = rewrite.authority { action.hostRewriteLiteral = authority }
+        }
+        if context.proxy.kind == .grpc || context.port.map({ port in context.index.services.values.contains { $0.ports.contains { $0.port == port && $0.protocolKind == .grpc } } }) == true {
+            // Let gRPC clients' own deadlines (grpc-timeout) bound the stream, as Istio does.
+            action.maxStreamDuration.grpcTimeoutHeaderMax = Google_Protobuf_Duration(seconds: 0)
+        }
+        return action
+    }
+}
+
+/// Merging a root rule's matches with a delegate rule's: each pair is AND-ed, the
+/// delegate's fields taking precedence where both set one.
+enum DelegateMatch {
+    static func merge(root: [HTTPMatchRequest]?, delegate: [HTTPMatchRequest]?) -> [HTTPMatchRequest]? {
+        let roots = root ?? []
+        let children = delegate ?? []
+        if roots.isEmpty { return delegate }
+        if children.isEmpty { return root }
+        return roots.flatMap { parent in
+            children.map { child in
+                var merged = parent
+                if let uri = child.uri { merged.uri = uri }
+                if let scheme = child.scheme { merged.scheme = scheme }
+                if let method = child.method { merged.method = method }
+                if let authority = child.authority { merged.authority = authority }
+                if let headers = child.headers { merged.headers = (parent.headers ?? [:]).merging(headers) { _, new in new } }
+                if let params = child.queryParams { merged.queryParams = (parent.queryParams ?? [:]).merging(params) { _, new in new } }
+                if let without = child.withoutHeaders { merged.withoutHeaders = (parent.withoutHeaders ?? [:]).merging(without) { _, new in new } }
+                if let port = child.port { merged.port = port }
+                if let labels = child.sourceLabels { merged.sourceLabels = labels }
+                if let namespace = child.sourceNamespace { merged.sourceNamespace = namespace }
+                if let ignore = child.ignoreUriCase { merged.ignoreUriCase = ignore }
+                if let name = child.name { merged.name = name }
+                return merged
+            }
+        }
+    }
+}
+
+/// VirtualService `mirror`/`mirrors` → request mirror policies.
+enum MirrorTranslator {
+    static func policies(_ rule: HTTPRoute, namespace: String, context: RouteContext) -> [Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy] {
+        var result: [Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy] = []
+        if let mirror = rule.mirror {
+            let percent = rule.mirrorPercentage?.value ?? (rule.mirrorPercent ?? rule.mirrorPercentAlias).map(Double.init) ?? 100
+            result.append(policy(context.clusterName(for: mirror, in: namespace), percent: percent))
+        }
+        for mirror in rule.mirrors ?? [] {
+            guard let destination = mirror.destination else { continue }
+            result.append(policy(context.clusterName(for: destination, in: namespace), percent: mirror.percentage?.value ?? 100))
+        }
+        return result
+    }
+
+    static func policy(_ cluster: String, percent: Double) -> Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy {
+        var policy = Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy()
+        policy.cluster = cluster
+        policy.runtimeFraction.defaultValue = FaultTranslator.fraction(percent)
+        return policy
+    }
+}
+
+/// DestinationRule `consistentHash` → the route's hash policies.
+public enum HashPolicyTranslator {
+    public static func policies(_ rule: DestinationRule?, subset: String?, port: Int) -> [Envoy_Config_Route_V3_RouteAction.HashPolicy] {
+        guard let hash = TrafficPolicyMerge.effective(rule, subset: subset, port: port).loadBalancer?.consistentHash else { return [] }
+        var policy = Envoy_Config_Route_V3_RouteAction.HashPolicy()
+        if let header = hash.httpHeaderName {
+            policy.header.headerName = header
+        } else if let cookie = hash.httpCookie {
+            policy.cookie.name = cookie.name ?? ""
+            if let path = cookie.path { policy.cookie.path = path }
+            if let ttl = cookie.ttl { policy.cookie.ttl = Google_Protobuf_Duration(ttl) }
+        } else if hash.useSourceIp == true {
+            policy.connectionProperties.sourceIp = true
+        } else if let parameter = hash.httpQueryParameterName {
+            policy.queryParameter.name = parameter
+        } else {
+            return []
+        }
+        return [policy]
+    }
+}

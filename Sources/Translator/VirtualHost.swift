@@ -1,0 +1,67 @@
+import EnvoyAPI
+import MeshAPI
+
+/// Route configurations: per sidecar listener port (`9080`), and per service port for
+/// proxyless gRPC (`reviews.default.svc.cluster.local:9080`).
+public enum VirtualHostTranslator {
+    /// The RDS config `<port>` a sidecar uses for every HTTP service on that port.
+    public static func sidecarRouteConfiguration(port: Int, index: MeshIndex, proxy: ProxyIdentity) -> Envoy_Config_Route_V3_RouteConfiguration {
+        var configuration = Envoy_Config_Route_V3_RouteConfiguration()
+        configuration.name = String(port)
+        let context = RouteContext(index: index, proxy: proxy, port: port)
+        for fqdn in index.serviceOrder {
+            guard let service = index.services[fqdn], let servicePort = service.ports.first(where: { $0.port == port }), servicePort.protocolKind.isHTTP else { continue }
+            configuration.virtualHosts.append(virtualHost(service: service, port: port, context: context, withPortlessDomains: true))
+        }
+        return configuration
+    }
+
+    /// The RDS config a proxyless gRPC client fetches for `xds:///<fqdn>:<port>`.
+    public static func grpcRouteConfiguration(service: MeshIndex.ServiceEntry, port: Int, index: MeshIndex, proxy: ProxyIdentity) -> Envoy_Config_Route_V3_RouteConfiguration {
+        var configuration = Envoy_Config_Route_V3_RouteConfiguration()
+        configuration.name = GRPCListenerNaming.name(fqdn: service.fqdn, port: port)
+        let context = RouteContext(index: index, proxy: proxy, port: port)
+        configuration.virtualHosts = [virtualHost(service: service, port: port, context: context, withPortlessDomains: true)]
+        return configuration
+    }
+
+    /// `<fqdn>:<port>` with the service's names (FQDN, short names, cluster IP), each with and without the port.
+    static func virtualHost(service: MeshIndex.ServiceEntry, port: Int, context: RouteContext, withPortlessDomains: Bool) -> Envoy_Config_Route_V3_VirtualHost {
+        var host = Envoy_Config_Route_V3_VirtualHost()
+        host.name = "\(service.fqdn):\(port)"
+        var names = [service.fqdn] + service.shortNames(from: context.proxy.namespace)
+        if let ip = service.clusterIP, !ip.isEmpty, ip != "None" { names.append(ip) }
+        var domains: [String] = []
+        for name in names {
+            if withPortlessDomains { domains.append(name) }
+            domains.append("\(name):\(port)")
+        }
+        host.domains = domains
+        var routes: [Envoy_Config_Route_V3_Route] = []
+        if let virtualService = context.index.meshVirtualService(for: service.fqdn) {
+            routes = HTTPRouteTranslator.routes(virtualService, context: context)
+        }
+        if routes.isEmpty {
+            routes = [defaultRoute(cluster: ClusterName.outbound(port: port, host: service.fqdn), context: context)]
+        }
+        host.routes = routes
+        return host
+    }
+
+    /// Istio's route for a service without a VirtualService: everything to the service cluster, default retries, no timeout.
+    static func defaultRoute(cluster: String, context: RouteContext) -> Envoy_Config_Route_V3_Route {
+        var route = Envoy_Config_Route_V3_Route()
+        route.name = "default"
+        route.match.prefix = "/"
+        var action = Envoy_Config_Route_V3_RouteAction()
+        action.cluster = cluster
+        action.timeout = .init(seconds: 0)
+        if let parts = ClusterName.parse(cluster) {
+            let rule = context.index.destinationRule(host: parts.host, clientNamespace: context.proxy.namespace)
+            action.hashPolicy = HashPolicyTranslator.policies(rule, subset: nil, port: parts.port)
+        }
+        if let retry = RetryTranslator.policy(nil, consistentHash: !action.hashPolicy.isEmpty) { action.retryPolicy = retry }
+        route.route = action
+        return route
+    }
+}

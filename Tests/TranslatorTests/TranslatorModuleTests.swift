@@ -1,6 +1,0 @@
-import Testing
-@testable import Translator
-
-@Test func moduleLinks() {
-    #expect(TranslatorModule.name == "Translator")
-}
