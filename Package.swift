@@ -201,7 +201,11 @@ let package = Package(
             exclude: ["Support"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TranslatorTests", dependencies: ["Translator", "MeshAPI", "EnvoyAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TranslatorTests",
+            dependencies: ["Translator", "MeshAPI", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KubernetesClientTests",
             dependencies: ["KubernetesClient", "KubernetesRuntime", "KubernetesTestServer"],
