@@ -418,9 +418,12 @@ enum AliasGuard {
             if remaining < 0 { return true }
             switch node {
             case .mapping(let mapping):
-                for (key, value) in mapping {
-                    stack.append(key)
-                    stack.append(value)
+                var position = mapping.startIndex
+                while position < mapping.endIndex {
+                    let pair = mapping[position]
+                    stack.append(pair.key)
+                    stack.append(pair.value)
+                    position += 1
                 }
             case .sequence(let sequence):
                 stack.append(contentsOf: sequence)
