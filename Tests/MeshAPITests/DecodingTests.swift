@@ -72,6 +72,7 @@ import Yams
         #expect(vs.spec.tcp?.first?.match?.first?.port == 3306)
         #expect(dr.spec.trafficPolicy?.loadBalancer?.consistentHash?.httpCookie?.attributes?.first?.value == "Strict")
         #expect(dr.spec.trafficPolicy?.outlierDetection?.consecutive5xxErrors == 7)
+        #expect(dr.spec.trafficPolicy?.retryBudget?.minRetryConcurrency == 5)
         #expect(dr.spec.trafficPolicy?.connectionPool?.http?.h2UpgradePolicy == .upgrade)
         #expect(dr.spec.subsets?[2].trafficPolicy?.proxyProtocol?.version == .v2)
         #expect(dr.spec.trafficPolicy?.loadBalancer?.localityLbSetting?.distribute?.first?.to?["us-west/zone1/*"] == 80)

@@ -34,7 +34,7 @@ enum DestinationRuleRules {
     static func trafficPolicy(_ policy: TrafficPolicy?, path: String, into out: inout FindingCollector) {
         guard let policy else { return }
         if policy.outlierDetection == nil && policy.connectionPool == nil && policy.loadBalancer == nil && policy.tls == nil
-            && policy.portLevelSettings == nil && policy.tunnel == nil && policy.proxyProtocol == nil {
+            && policy.portLevelSettings == nil && policy.tunnel == nil && policy.proxyProtocol == nil && policy.retryBudget == nil {
             out.error(path, "traffic policy must have at least one field")
             return
         }
@@ -62,6 +62,9 @@ enum DestinationRuleRules {
                 loadBalancer(portPolicy.loadBalancer, outlier: portPolicy.outlierDetection, path: portPath / "loadBalancer", into: &out)
                 clientTLS(portPolicy.tls, path: portPath / "tls", into: &out)
             }
+        }
+        if let percent = policy.retryBudget?.percent, percent < 0 || percent > 100 {
+            out.error(path / "retryBudget" / "percent", "retry budget percent \(formatNumber(percent)) is not in range [0, 100]")
         }
         if let tunnel = policy.tunnel {
             let tunnelPath = path / "tunnel"
