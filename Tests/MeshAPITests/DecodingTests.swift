@@ -360,6 +360,23 @@ import Yams
         #expect(modest.objects.first?.object.metadata.annotations == ["a": "b"])
     }
 
+    @Test func mapEntryPathsUseBrackets() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: v}
+        spec:
+          hosts: [a]
+          http:
+          - match:
+            - headers:
+                x-user: {exakt: bob}
+            route: [{destination: {host: a}}]
+        """)
+        #expect(result.errors.first?.fieldPath == "spec.http[0].match[0].headers[\"x-user\"].exakt")
+        #expect(result.errors.first?.location.line == 9)
+    }
+
     @Test func istioMetadataIsStrict() {
         let result = decodeYAML("""
         apiVersion: networking.istio.io/v1
