@@ -132,6 +132,31 @@ struct CorpusCase: Sendable, CustomTestStringConvertible {
         #expect(!MeshValidator.validate(vs).isValid)
     }
 
+    @Test func jwtClaimRoutingOnlyOnGateways() {
+        var match = HTTPMatchRequest()
+        match.headers = ["@request.auth.claims.group": StringMatch(exact: "admin")]
+        var vs = virtualService([route([match])], hosts: ["shop.example.com"])
+        let meshFindings = MeshValidator.validate(vs)
+        #expect(meshFindings.errors.map(\.message) == ["JWT claim based routing (key: @request.auth.claims.group) is only supported for gateway"])
+        vs.spec.gateways = ["istio-system/ingress"]
+        #expect(MeshValidator.validate(vs).isEmpty)
+    }
+
+    @Test func zeroTCPIdleTimeoutDisablesIt() {
+        var tcp = ConnectionPoolSettings.TCPSettings()
+        tcp.idleTimeout = try? IstioDuration("0s")
+        var pool = ConnectionPoolSettings()
+        pool.tcp = tcp
+        var policy = TrafficPolicy()
+        policy.connectionPool = pool
+        var spec = DestinationRuleSpec(host: "reviews")
+        spec.trafficPolicy = policy
+        #expect(MeshValidator.validate(DestinationRule(metadata: ObjectMeta(name: "r"), spec: spec)).isEmpty)
+        pool.tcp?.idleTimeout = try? IstioDuration("0.5ms")
+        spec.trafficPolicy?.connectionPool = pool
+        #expect(!MeshValidator.validate(DestinationRule(metadata: ObjectMeta(name: "r"), spec: spec)).isValid)
+    }
+
     @Test func kubernetesKindsAreNotValidated() {
         #expect(MeshValidator.validate(.service(Service(metadata: ObjectMeta(name: "Not_Valid")))).isEmpty)
     }

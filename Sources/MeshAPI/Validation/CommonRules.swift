@@ -3,9 +3,11 @@ import KubernetesAPI
 /// Rules shared by the three Istio kinds: durations, ports, percentages, headers, regexes,
 /// labels, exportTo, metadata. Messages follow Istio's admission webhook where it has one.
 extension FindingCollector {
-    /// Istio's duration rule: at least 1ms, and whole milliseconds.
-    mutating func duration(_ path: String, _ value: IstioDuration?) {
+    /// Istio's duration rule: at least 1ms (or exactly 0 where zero means "disabled"),
+    /// and whole milliseconds.
+    mutating func duration(_ path: String, _ value: IstioDuration?, allowZero: Bool = false) {
         guard let value else { return }
+        if allowZero, value.nanoseconds == 0 { return }
         if value.nanoseconds < 1_000_000 {
             error(path, "duration must be greater than 1ms")
         } else if value.nanoseconds % 1_000_000 != 0 {

@@ -124,7 +124,8 @@ enum DestinationRuleRules {
             if (tcp.maxConnections ?? 0) < 0 { out.error(tcpPath / "maxConnections", "max connections must be non-negative") }
             out.duration(tcpPath / "connectTimeout", tcp.connectTimeout)
             out.duration(tcpPath / "maxConnectionDuration", tcp.maxConnectionDuration)
-            out.duration(tcpPath / "idleTimeout", tcp.idleTimeout)
+            // Istio documents 0s as "no idle timeout" for TCP (istio/istio#55409).
+            out.duration(tcpPath / "idleTimeout", tcp.idleTimeout, allowZero: true)
             if let keepalive = tcp.tcpKeepalive {
                 out.duration(tcpPath / "tcpKeepalive" / "time", keepalive.time)
                 out.duration(tcpPath / "tcpKeepalive" / "interval", keepalive.interval)
