@@ -209,6 +209,21 @@ struct CorpusCase: Sendable, CustomTestStringConvertible {
         #expect(DestinationRuleRules.isPrime(2))
         #expect(!DestinationRuleRules.isPrime(65536))
         #expect(!DestinationRuleRules.isPrime(9))
+        #expect(DestinationRuleRules.isPrime(4_999_999))
+    }
+
+    @Test func hugeMaglevTableSizeIsRejectedWithoutPrimalityWork() {
+        var hash = LoadBalancerSettings.ConsistentHashLB()
+        hash.useSourceIp = true
+        hash.maglev = .init(tableSize: UInt64.max - 58)
+        var lb = LoadBalancerSettings()
+        lb.consistentHash = hash
+        var policy = TrafficPolicy()
+        policy.loadBalancer = lb
+        var spec = DestinationRuleSpec(host: "reviews")
+        spec.trafficPolicy = policy
+        let messages = MeshValidator.validate(DestinationRule(metadata: ObjectMeta(name: "r"), spec: spec)).map(\.message)
+        #expect(messages == ["tableSize must be less than 5000011 for maglev"])
     }
 }
 

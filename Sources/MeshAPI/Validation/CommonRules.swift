@@ -23,7 +23,7 @@ extension FindingCollector {
     /// A `Percent`: 0, or between 0.0001 and 100.
     mutating func percentage(_ path: String, _ percent: Percent?) {
         guard let value = percent?.value else { return }
-        if value < 0 || value > 100 || (value > 0 && value < 0.0001) {
+        if value.isNaN || value < 0 || value > 100 || (value > 0 && value < 0.0001) {
             error(path / "value", "percentage \(formatNumber(value)) is neither 0.0, nor in range [0.0001, 100.0]")
         }
     }

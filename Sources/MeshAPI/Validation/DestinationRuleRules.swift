@@ -138,7 +138,7 @@ enum DestinationRuleRules {
         if x != 0 && x < 4 { return true }
         if x & 1 == 0 { return false }
         var factor: UInt64 = 3
-        while factor * factor <= x {
+        while factor <= x / factor {
             if x % factor == 0 { return false }
             factor += 2
         }
@@ -176,7 +176,7 @@ enum DestinationRuleRules {
                 let sizePath = hashPath / "maglev" / "tableSize"
                 if size == 0 { out.error(sizePath, "tableSize must be set for maglev") }
                 if size >= 5_000_011 { out.error(sizePath, "tableSize must be less than 5000011 for maglev") }
-                if !isPrime(size) { out.error(sizePath, "tableSize must be a prime number for maglev") }
+                if size < 5_000_011, !isPrime(size) { out.error(sizePath, "tableSize must be a prime number for maglev") }
             }
         }
         localityLoadBalancer(settings.localityLbSetting, outlier: outlier, path: path / "localityLbSetting", into: &out)
