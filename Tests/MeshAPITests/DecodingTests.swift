@@ -443,6 +443,18 @@ import Yams
         #expect(snapshot.service(host: "ratings", relativeTo: "ns") != nil)
         #expect(snapshot.objects.count == 3)
     }
+
+    @Test func snapshotIndexesIstioObjectsByResolvedHost() throws {
+        let result = MeshDocumentDecoder().decode(directory: Fixtures.url("bookinfo"))
+        let snapshot = MeshSnapshot(decoded: result.objects)
+        // Several files define "reviews" in the default namespace; the last one wins.
+        #expect(snapshot.virtualServices(forHost: "reviews.default.svc.cluster.local").map(\.metadata.name) == ["reviews"])
+        #expect(snapshot.virtualServices(forHost: "*").map(\.metadata.name) == ["bookinfo"])
+        let rules = snapshot.destinationRules(forHost: "ratings.default.svc.cluster.local")
+        #expect(rules.count == 1)
+        #expect(rules.first?.spec.subsets?.count == 4)
+        #expect(snapshot.destinationRules(forHost: "ratings").isEmpty)
+    }
 }
 
 struct Failure: Error, CustomStringConvertible {
