@@ -109,6 +109,18 @@ import Yams
         }
     }
 
+    @Test func stringsThatLookLikeOtherScalarsSurviveYAMLRoundTrip() throws {
+        let tricky = ["80", "true", "1.0", "null", "yes", "0x1F", "~", "-1", "1e3", ".inf", "on", ""]
+        var labels: [String: String] = [:]
+        for (index, value) in tricky.enumerated() { labels["k\(index)"] = value }
+        var spec = DestinationRuleSpec(host: "reviews")
+        spec.subsets = [Subset(name: "v1", labels: labels)]
+        let rule = DestinationRule(metadata: ObjectMeta(name: "r", namespace: "ns", labels: labels), spec: spec)
+        let yaml = try MeshEncoding.yaml(rule)
+        let back = try MeshDocumentDecoder().decodeObject(DestinationRule.self, yaml: yaml)
+        #expect(back == rule, "\(yaml)")
+    }
+
     @Test func jsonInputDecodes() throws {
         let json = """
         {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
