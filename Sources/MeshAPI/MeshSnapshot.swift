@@ -36,6 +36,8 @@ public struct MeshSnapshot: Sendable {
     public private(set) var nodes: [KubernetesNode] = []
 
     private var virtualServiceIndex: [NamespacedName: Int] = [:]
+    private var virtualServicesByHost: [String: [Int]] = [:]
+    private var destinationRulesByHost: [String: [Int]] = [:]
     private var destinationRuleIndex: [NamespacedName: Int] = [:]
     private var gatewayIndex: [NamespacedName: Int] = [:]
     private var serviceIndex: [NamespacedName: Int] = [:]
@@ -51,6 +53,22 @@ public struct MeshSnapshot: Sendable {
     public init(objects: [MeshObject], domainSuffix: String = "cluster.local") {
         self.domainSuffix = domainSuffix
         for object in objects { insert(object) }
+        indexHosts()
+    }
+
+    /// Host indexes are built after all objects are in, so replaced objects leave no stale entries.
+    private mutating func indexHosts() {
+        for (position, vs) in virtualServices.enumerated() {
+            let namespace = vs.metadata.namespace ?? Self.defaultNamespace
+            for host in Set((vs.spec.hosts ?? []).map { resolveHost($0, namespace: namespace) }) {
+                virtualServicesByHost[host, default: []].append(position)
+            }
+        }
+        for (position, rule) in destinationRules.enumerated() {
+            guard let host = rule.spec.host, !host.isEmpty else { continue }
+            let namespace = rule.metadata.namespace ?? Self.defaultNamespace
+            destinationRulesByHost[resolveHost(host, namespace: namespace), default: []].append(position)
+        }
     }
 
     public init(decoded: [DecodedObject], domainSuffix: String = "cluster.local") {
@@ -165,6 +183,17 @@ public struct MeshSnapshot: Sendable {
 
     public func resolveHost(_ host: String, namespace: String) -> String {
         Self.resolveHost(host, namespace: namespace, domainSuffix: domainSuffix)
+    }
+
+    /// VirtualServices that list `host` (after resolving their own short names), in snapshot
+    /// order. Exact match only: wildcard precedence and `exportTo` are the translator's call.
+    public func virtualServices(forHost host: String) -> [VirtualService] {
+        (virtualServicesByHost[host] ?? []).map { virtualServices[$0] }
+    }
+
+    /// DestinationRules whose `host` resolves to `host`, in snapshot order (exact match only).
+    public func destinationRules(forHost host: String) -> [DestinationRule] {
+        (destinationRulesByHost[host] ?? []).map { destinationRules[$0] }
     }
 
     /// The Service a host names, resolving short names relative to `namespace`.

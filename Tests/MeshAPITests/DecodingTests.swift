@@ -72,6 +72,7 @@ import Yams
         #expect(vs.spec.tcp?.first?.match?.first?.port == 3306)
         #expect(dr.spec.trafficPolicy?.loadBalancer?.consistentHash?.httpCookie?.attributes?.first?.value == "Strict")
         #expect(dr.spec.trafficPolicy?.outlierDetection?.consecutive5xxErrors == 7)
+        #expect(dr.spec.trafficPolicy?.retryBudget?.minRetryConcurrency == 5)
         #expect(dr.spec.trafficPolicy?.connectionPool?.http?.h2UpgradePolicy == .upgrade)
         #expect(dr.spec.subsets?[2].trafficPolicy?.proxyProtocol?.version == .v2)
         #expect(dr.spec.trafficPolicy?.loadBalancer?.localityLbSetting?.distribute?.first?.to?["us-west/zone1/*"] == 80)
@@ -106,6 +107,18 @@ import Yams
             #expect(again.errors.isEmpty, "\(again.errors)")
             #expect(again.objects.first?.object == decoded.object)
         }
+    }
+
+    @Test func stringsThatLookLikeOtherScalarsSurviveYAMLRoundTrip() throws {
+        let tricky = ["80", "true", "1.0", "null", "yes", "0x1F", "~", "-1", "1e3", ".inf", "on", ""]
+        var labels: [String: String] = [:]
+        for (index, value) in tricky.enumerated() { labels["k\(index)"] = value }
+        var spec = DestinationRuleSpec(host: "reviews")
+        spec.subsets = [Subset(name: "v1", labels: labels)]
+        let rule = DestinationRule(metadata: ObjectMeta(name: "r", namespace: "ns", labels: labels), spec: spec)
+        let yaml = try MeshEncoding.yaml(rule)
+        let back = try MeshDocumentDecoder().decodeObject(DestinationRule.self, yaml: yaml)
+        #expect(back == rule, "\(yaml)")
     }
 
     @Test func jsonInputDecodes() throws {
@@ -359,6 +372,23 @@ import Yams
         #expect(modest.objects.first?.object.metadata.annotations == ["a": "b"])
     }
 
+    @Test func mapEntryPathsUseBrackets() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: v}
+        spec:
+          hosts: [a]
+          http:
+          - match:
+            - headers:
+                x-user: {exakt: bob}
+            route: [{destination: {host: a}}]
+        """)
+        #expect(result.errors.first?.fieldPath == "spec.http[0].match[0].headers[\"x-user\"].exakt")
+        #expect(result.errors.first?.location.line == 9)
+    }
+
     @Test func istioMetadataIsStrict() {
         let result = decodeYAML("""
         apiVersion: networking.istio.io/v1
@@ -424,6 +454,18 @@ import Yams
         #expect(MeshSnapshot.resolveHost("*.example.com", namespace: "x") == "*.example.com")
         #expect(snapshot.service(host: "ratings", relativeTo: "ns") != nil)
         #expect(snapshot.objects.count == 3)
+    }
+
+    @Test func snapshotIndexesIstioObjectsByResolvedHost() throws {
+        let result = MeshDocumentDecoder().decode(directory: Fixtures.url("bookinfo"))
+        let snapshot = MeshSnapshot(decoded: result.objects)
+        // Several files define "reviews" in the default namespace; the last one wins.
+        #expect(snapshot.virtualServices(forHost: "reviews.default.svc.cluster.local").map(\.metadata.name) == ["reviews"])
+        #expect(snapshot.virtualServices(forHost: "*").map(\.metadata.name) == ["bookinfo"])
+        let rules = snapshot.destinationRules(forHost: "ratings.default.svc.cluster.local")
+        #expect(rules.count == 1)
+        #expect(rules.first?.spec.subsets?.count == 4)
+        #expect(snapshot.destinationRules(forHost: "ratings").isEmpty)
     }
 }
 

@@ -132,6 +132,31 @@ struct CorpusCase: Sendable, CustomTestStringConvertible {
         #expect(!MeshValidator.validate(vs).isValid)
     }
 
+    @Test func jwtClaimRoutingOnlyOnGateways() {
+        var match = HTTPMatchRequest()
+        match.headers = ["@request.auth.claims.group": StringMatch(exact: "admin")]
+        var vs = virtualService([route([match])], hosts: ["shop.example.com"])
+        let meshFindings = MeshValidator.validate(vs)
+        #expect(meshFindings.errors.map(\.message) == ["JWT claim based routing (key: @request.auth.claims.group) is only supported for gateway"])
+        vs.spec.gateways = ["istio-system/ingress"]
+        #expect(MeshValidator.validate(vs).isEmpty)
+    }
+
+    @Test func zeroTCPIdleTimeoutDisablesIt() {
+        var tcp = ConnectionPoolSettings.TCPSettings()
+        tcp.idleTimeout = try? IstioDuration("0s")
+        var pool = ConnectionPoolSettings()
+        pool.tcp = tcp
+        var policy = TrafficPolicy()
+        policy.connectionPool = pool
+        var spec = DestinationRuleSpec(host: "reviews")
+        spec.trafficPolicy = policy
+        #expect(MeshValidator.validate(DestinationRule(metadata: ObjectMeta(name: "r"), spec: spec)).isEmpty)
+        pool.tcp?.idleTimeout = try? IstioDuration("0.5ms")
+        spec.trafficPolicy?.connectionPool = pool
+        #expect(!MeshValidator.validate(DestinationRule(metadata: ObjectMeta(name: "r"), spec: spec)).isValid)
+    }
+
     @Test func kubernetesKindsAreNotValidated() {
         #expect(MeshValidator.validate(.service(Service(metadata: ObjectMeta(name: "Not_Valid")))).isEmpty)
     }
@@ -184,6 +209,21 @@ struct CorpusCase: Sendable, CustomTestStringConvertible {
         #expect(DestinationRuleRules.isPrime(2))
         #expect(!DestinationRuleRules.isPrime(65536))
         #expect(!DestinationRuleRules.isPrime(9))
+        #expect(DestinationRuleRules.isPrime(4_999_999))
+    }
+
+    @Test func hugeMaglevTableSizeIsRejectedWithoutPrimalityWork() {
+        var hash = LoadBalancerSettings.ConsistentHashLB()
+        hash.useSourceIp = true
+        hash.maglev = .init(tableSize: UInt64.max - 58)
+        var lb = LoadBalancerSettings()
+        lb.consistentHash = hash
+        var policy = TrafficPolicy()
+        policy.loadBalancer = lb
+        var spec = DestinationRuleSpec(host: "reviews")
+        spec.trafficPolicy = policy
+        let messages = MeshValidator.validate(DestinationRule(metadata: ObjectMeta(name: "r"), spec: spec)).map(\.message)
+        #expect(messages == ["tableSize must be less than 5000011 for maglev"])
     }
 }
 

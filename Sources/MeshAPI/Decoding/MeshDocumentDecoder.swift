@@ -193,6 +193,9 @@ public struct MeshDocumentDecoder: Sendable {
             throw parseError(error, chunk: chunk, source: source, document: 1)
         }
         let context = DocumentContext(source: source, document: 1, lineOffset: chunk.firstLine - 1, root: root)
+        if AliasGuard.expandsTooMuch(root, budget: chunk.text.utf8.count + 1024) {
+            throw MeshDecodingError(location: context.location(of: []), fieldPath: "", message: "document expands too much through YAML aliases")
+        }
         do {
             return try NodeDecoder.decode(type, from: root)
         } catch {
@@ -333,11 +336,20 @@ public enum FieldPath {
         for key in codingPath {
             if let fieldKey = key as? FieldKey, let index = fieldKey.intValue {
                 text += "[\(index)]"
+            } else if isMapEntryKey(key) {
+                // A map entry (label, header name...): `labels["app.kubernetes.io/name"]`, as the validator writes it.
+                text += "[\"\(key.stringValue)\"]"
             } else {
                 text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
             }
         }
         return text
+    }
+
+    /// Keys that `Dictionary`'s Decodable conformance makes (the standard library's private
+    /// `_DictionaryCodingKey`); only consulted when formatting an error.
+    private static func isMapEntryKey(_ key: any CodingKey) -> Bool {
+        String(describing: type(of: key)).contains("DictionaryCodingKey")
     }
 
     /// The mark of the node at `codingPath` (or of its key, for unknown fields), or of
@@ -418,9 +430,12 @@ enum AliasGuard {
             if remaining < 0 { return true }
             switch node {
             case .mapping(let mapping):
-                for (key, value) in mapping {
-                    stack.append(key)
-                    stack.append(value)
+                var position = mapping.startIndex
+                while position < mapping.endIndex {
+                    let pair = mapping[position]
+                    stack.append(pair.key)
+                    stack.append(pair.value)
+                    position += 1
                 }
             case .sequence(let sequence):
                 stack.append(contentsOf: sequence)

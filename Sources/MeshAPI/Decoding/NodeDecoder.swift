@@ -147,11 +147,15 @@ struct MappingIndex {
 
     init(_ mapping: Yams.Node.Mapping, codingPath: () -> [any CodingKey]) throws {
         entries.reserveCapacity(mapping.count)
-        for (keyNode, valueNode) in mapping {
-            guard case .scalar(let keyScalar) = keyNode else {
+        // Index-based: Yams' `makeIterator()` copies all pairs into a fresh array.
+        var position = mapping.startIndex
+        while position < mapping.endIndex {
+            let pair = mapping[position]
+            guard case .scalar(let keyScalar) = pair.key else {
                 throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "mapping keys must be strings"))
             }
-            entries.append((keyScalar.string, valueNode))
+            entries.append((keyScalar.string, pair.value))
+            position += 1
         }
         if entries.count > Self.linearLimit {
             var positions = [String: Int](minimumCapacity: entries.count)
@@ -207,6 +211,10 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        try decodeIfPresentGeneric(type, forKey: key)
+    }
+
+    func decodeIfPresentGeneric<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let position = decoder.lookUp(key.stringValue) else { return nil }
         let node = index.value(at: position)
         if ScalarTyping.isNull(node) { return nil }

@@ -93,21 +93,23 @@ enum ScalarTyping {
     }
 
     /// Decodes `T` directly when it is a scalar type; nil when `T` is not one.
+    /// (`unsafeBitCast` is sound here: each branch runs only when `T` is exactly that type,
+    /// and it avoids a dynamic cast per scalar.)
     static func decodePrimitive<T>(_ type: T.Type, node: Node, codingPath: () -> [any CodingKey]) throws -> T? {
-        if T.self == String.self { return try string(node, codingPath) as? T }
-        if T.self == Bool.self { return try bool(node, codingPath) as? T }
-        if T.self == Int.self { return try integer(Int.self, node, codingPath) as? T }
-        if T.self == Int32.self { return try integer(Int32.self, node, codingPath) as? T }
-        if T.self == UInt32.self { return try integer(UInt32.self, node, codingPath) as? T }
-        if T.self == Int64.self { return try integer(Int64.self, node, codingPath) as? T }
-        if T.self == UInt64.self { return try integer(UInt64.self, node, codingPath) as? T }
-        if T.self == Double.self { return try double(node, codingPath) as? T }
-        if T.self == Float.self { return try Float(double(node, codingPath)) as? T }
-        if T.self == Int8.self { return try integer(Int8.self, node, codingPath) as? T }
-        if T.self == Int16.self { return try integer(Int16.self, node, codingPath) as? T }
-        if T.self == UInt.self { return try integer(UInt.self, node, codingPath) as? T }
-        if T.self == UInt8.self { return try integer(UInt8.self, node, codingPath) as? T }
-        if T.self == UInt16.self { return try integer(UInt16.self, node, codingPath) as? T }
+        if T.self == String.self { return unsafeBitCast(try string(node, codingPath), to: T.self) }
+        if T.self == Bool.self { return unsafeBitCast(try bool(node, codingPath), to: T.self) }
+        if T.self == Int.self { return unsafeBitCast(try integer(Int.self, node, codingPath), to: T.self) }
+        if T.self == Int32.self { return unsafeBitCast(try integer(Int32.self, node, codingPath), to: T.self) }
+        if T.self == UInt32.self { return unsafeBitCast(try integer(UInt32.self, node, codingPath), to: T.self) }
+        if T.self == Int64.self { return unsafeBitCast(try integer(Int64.self, node, codingPath), to: T.self) }
+        if T.self == UInt64.self { return unsafeBitCast(try integer(UInt64.self, node, codingPath), to: T.self) }
+        if T.self == Double.self { return unsafeBitCast(try double(node, codingPath), to: T.self) }
+        if T.self == Float.self { return unsafeBitCast(try Float(double(node, codingPath)), to: T.self) }
+        if T.self == Int8.self { return unsafeBitCast(try integer(Int8.self, node, codingPath), to: T.self) }
+        if T.self == Int16.self { return unsafeBitCast(try integer(Int16.self, node, codingPath), to: T.self) }
+        if T.self == UInt.self { return unsafeBitCast(try integer(UInt.self, node, codingPath), to: T.self) }
+        if T.self == UInt8.self { return unsafeBitCast(try integer(UInt8.self, node, codingPath), to: T.self) }
+        if T.self == UInt16.self { return unsafeBitCast(try integer(UInt16.self, node, codingPath), to: T.self) }
         return nil
     }
 

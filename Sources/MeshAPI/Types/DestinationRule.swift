@@ -34,12 +34,14 @@ public struct TrafficPolicy: Codable, Sendable, Hashable {
     public var portLevelSettings: [PortTrafficPolicy]?
     public var tunnel: TunnelSettings?
     public var proxyProtocol: ProxyProtocol?
+    /// Istio 1.27+: a cap on concurrent retries relative to active requests.
     public var retryBudget: RetryBudget?
     public init() {}
 
-    /// A cap on concurrent retries, as a share of active requests (Envoy's retry budget).
     public struct RetryBudget: Codable, Sendable, Hashable {
+        /// Percentage (0-100) of active plus pending requests that may be retries; Envoy's default is 20.
         public var percent: Double?
+        /// Retries always allowed regardless of the percentage; Envoy's default is 3.
         public var minRetryConcurrency: UInt32?
         public init(percent: Double? = nil, minRetryConcurrency: UInt32? = nil) {
             self.percent = percent

@@ -41,9 +41,10 @@ public struct IstioDuration: Codable, Sendable, Hashable, CustomStringConvertibl
         self.nanoseconds = nanos
     }
 
-    /// A duration of whole milliseconds, written as Istio prints it (`"1.500s"` style is avoided; uses ms/s).
+    /// A duration of whole milliseconds, written as `"<n>s"` or `"<n>ms"` (clamped to the Int64 nanosecond range).
     public init(milliseconds: Int64) {
-        self.nanoseconds = milliseconds * 1_000_000
+        let (product, overflow) = milliseconds.multipliedReportingOverflow(by: 1_000_000)
+        self.nanoseconds = overflow ? (milliseconds < 0 ? .min : .max) : product
         self.text = milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
     }
 

@@ -3,9 +3,11 @@ import KubernetesAPI
 /// Rules shared by the three Istio kinds: durations, ports, percentages, headers, regexes,
 /// labels, exportTo, metadata. Messages follow Istio's admission webhook where it has one.
 extension FindingCollector {
-    /// Istio's duration rule: at least 1ms, and whole milliseconds.
-    mutating func duration(_ path: String, _ value: IstioDuration?) {
+    /// Istio's duration rule: at least 1ms (or exactly 0 where zero means "disabled"),
+    /// and whole milliseconds.
+    mutating func duration(_ path: String, _ value: IstioDuration?, allowZero: Bool = false) {
         guard let value else { return }
+        if allowZero, value.nanoseconds == 0 { return }
         if value.nanoseconds < 1_000_000 {
             error(path, "duration must be greater than 1ms")
         } else if value.nanoseconds % 1_000_000 != 0 {
@@ -21,7 +23,7 @@ extension FindingCollector {
     /// A `Percent`: 0, or between 0.0001 and 100.
     mutating func percentage(_ path: String, _ percent: Percent?) {
         guard let value = percent?.value else { return }
-        if value < 0 || value > 100 || (value > 0 && value < 0.0001) {
+        if value.isNaN || value < 0 || value > 100 || (value > 0 && value < 0.0001) {
             error(path / "value", "percentage \(formatNumber(value)) is neither 0.0, nor in range [0.0001, 100.0]")
         }
     }

@@ -34,7 +34,7 @@ enum DestinationRuleRules {
     static func trafficPolicy(_ policy: TrafficPolicy?, path: String, into out: inout FindingCollector) {
         guard let policy else { return }
         if policy.outlierDetection == nil && policy.connectionPool == nil && policy.loadBalancer == nil && policy.tls == nil
-            && policy.portLevelSettings == nil && policy.tunnel == nil && policy.proxyProtocol == nil {
+            && policy.portLevelSettings == nil && policy.tunnel == nil && policy.proxyProtocol == nil && policy.retryBudget == nil {
             out.error(path, "traffic policy must have at least one field")
             return
         }
@@ -62,6 +62,9 @@ enum DestinationRuleRules {
                 loadBalancer(portPolicy.loadBalancer, outlier: portPolicy.outlierDetection, path: portPath / "loadBalancer", into: &out)
                 clientTLS(portPolicy.tls, path: portPath / "tls", into: &out)
             }
+        }
+        if let percent = policy.retryBudget?.percent, percent < 0 || percent > 100 {
+            out.error(path / "retryBudget" / "percent", "retry budget percent \(formatNumber(percent)) is not in range [0, 100]")
         }
         if let tunnel = policy.tunnel {
             let tunnelPath = path / "tunnel"
@@ -121,7 +124,8 @@ enum DestinationRuleRules {
             if (tcp.maxConnections ?? 0) < 0 { out.error(tcpPath / "maxConnections", "max connections must be non-negative") }
             out.duration(tcpPath / "connectTimeout", tcp.connectTimeout)
             out.duration(tcpPath / "maxConnectionDuration", tcp.maxConnectionDuration)
-            out.duration(tcpPath / "idleTimeout", tcp.idleTimeout)
+            // Istio documents 0s as "no idle timeout" for TCP (istio/istio#55409).
+            out.duration(tcpPath / "idleTimeout", tcp.idleTimeout, allowZero: true)
             if let keepalive = tcp.tcpKeepalive {
                 out.duration(tcpPath / "tcpKeepalive" / "time", keepalive.time)
                 out.duration(tcpPath / "tcpKeepalive" / "interval", keepalive.interval)
@@ -134,7 +138,7 @@ enum DestinationRuleRules {
         if x != 0 && x < 4 { return true }
         if x & 1 == 0 { return false }
         var factor: UInt64 = 3
-        while factor * factor <= x {
+        while factor <= x / factor {
             if x % factor == 0 { return false }
             factor += 2
         }
@@ -172,7 +176,7 @@ enum DestinationRuleRules {
                 let sizePath = hashPath / "maglev" / "tableSize"
                 if size == 0 { out.error(sizePath, "tableSize must be set for maglev") }
                 if size >= 5_000_011 { out.error(sizePath, "tableSize must be less than 5000011 for maglev") }
-                if !isPrime(size) { out.error(sizePath, "tableSize must be a prime number for maglev") }
+                if size < 5_000_011, !isPrime(size) { out.error(sizePath, "tableSize must be a prime number for maglev") }
             }
         }
         localityLoadBalancer(settings.localityLbSetting, outlier: outlier, path: path / "localityLbSetting", into: &out)

@@ -44,7 +44,7 @@ struct VirtualServiceRules {
             out.error("spec", "http, tcp or tls must be provided in virtual service")
         }
         for (index, route) in (spec.http ?? []).enumerated() {
-            httpRoute(route, path: "spec.http"[index: index], isDelegate: isDelegate, into: &out)
+            httpRoute(route, path: "spec.http"[index: index], isDelegate: isDelegate, appliesToGateway: appliesToGateway, into: &out)
         }
         for (index, route) in (spec.tls ?? []).enumerated() {
             tlsRoute(route, path: "spec.tls"[index: index], hosts: hosts, appliesToGateway: appliesToGateway, into: &out)
@@ -58,10 +58,10 @@ struct VirtualServiceRules {
 
     // MARK: HTTP
 
-    static func httpRoute(_ route: HTTPRoute, path: String, isDelegate: Bool, into out: inout FindingCollector) {
+    static func httpRoute(_ route: HTTPRoute, path: String, isDelegate: Bool, appliesToGateway: Bool = false, into out: inout FindingCollector) {
         let isRoot = route.delegate != nil && !isDelegate
         routeConflicts(route, path: path, isRoot: isRoot, isDelegate: isDelegate, into: &out)
-        matchRequests(route, path: path, delegateSemantics: isRoot || isDelegate, into: &out)
+        matchRequests(route, path: path, delegateSemantics: isRoot || isDelegate, appliesToGateway: appliesToGateway, into: &out)
 
         out.headerOperations(path / "headers" / "request", route.headers?.request, isRequest: true)
         out.headerOperations(path / "headers" / "response", route.headers?.response, isRequest: false)
@@ -117,7 +117,26 @@ struct VirtualServiceRules {
         }
     }
 
-    static func matchRequests(_ route: HTTPRoute, path: String, delegateSemantics: Bool, into out: inout FindingCollector) {
+    /// Istio's JWT claim routing pseudo-header: `@request.auth.claims.<name>` or `@request.auth.claims[a][b]`.
+    static func isJWTClaimHeader(_ name: String) -> Bool {
+        let prefix = "@request.auth.claims"
+        guard name.hasPrefix(prefix) else { return false }
+        let rest = name.dropFirst(prefix.count)
+        return (rest.hasPrefix(".") && rest.count > 1) || (rest.hasPrefix("[") && rest.hasSuffix("]") && rest.count > 2)
+    }
+
+    /// A header name in a match: a plain header, or (on gateways only) a JWT claim.
+    static func matchHeaderName(_ path: String, _ name: String, appliesToGateway: Bool, into out: inout FindingCollector) {
+        if isJWTClaimHeader(name) {
+            if !appliesToGateway {
+                out.error(path, "JWT claim based routing (key: \(name)) is only supported for gateway")
+            }
+        } else {
+            out.headerName(path, name)
+        }
+    }
+
+    static func matchRequests(_ route: HTTPRoute, path: String, delegateSemantics: Bool, appliesToGateway: Bool, into out: inout FindingCollector) {
         for (index, match) in (route.match ?? []).enumerated() {
             let matchPath = (path / "match")[index: index]
             let fields: [(String, StringMatch?)] = [("uri", match.uri), ("scheme", match.scheme), ("method", match.method), ("authority", match.authority)]
@@ -128,14 +147,14 @@ struct VirtualServiceRules {
                 }
             }
             for (name, value) in (match.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
-                out.headerName((matchPath / "headers")[key: name], name)
+                matchHeaderName((matchPath / "headers")[key: name], name, appliesToGateway: appliesToGateway, into: &out)
                 out.stringMatch((matchPath / "headers")[key: name], value)
                 if delegateSemantics, value.regex != nil {
                     out.error((matchPath / "headers")[key: name], "header match \(name) does not support regex match for delegating")
                 }
             }
             for (name, value) in (match.withoutHeaders ?? [:]).sorted(by: { $0.key < $1.key }) {
-                out.headerName((matchPath / "withoutHeaders")[key: name], name)
+                matchHeaderName((matchPath / "withoutHeaders")[key: name], name, appliesToGateway: appliesToGateway, into: &out)
                 out.stringMatch((matchPath / "withoutHeaders")[key: name], value)
                 if delegateSemantics, value.regex != nil {
                     out.error((matchPath / "withoutHeaders")[key: name], "withoutHeaders match \(name) does not support regex match for delegating")

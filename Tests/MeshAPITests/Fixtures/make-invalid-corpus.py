@@ -816,6 +816,12 @@ case("vs-header-value-percent", "spec.http[0].headers.request.set[\"x-discount\"
   - destination: {host: reviews}
 """)))
 
+case("dr-retry-budget-percent", "spec.trafficPolicy.retryBudget.percent: retry budget percent 120 is not in range [0, 100]", dr("""
+host: reviews
+trafficPolicy:
+  retryBudget: {percent: 120, minRetryConcurrency: 3}
+"""))
+
 # fix the vs-match-port case expectation
 cases["vs-match-port"] = ("spec.http[0].match[0].port: port number 65536 must be in the range 1..65535", cases["vs-match-port"][1])
 
