@@ -64,12 +64,12 @@ enum JSONCoding {
         case .object(let members):
             buffer.writeInteger(UInt8(ascii: "{"))
             var first = true
-            for key in members.keys.sorted() {
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
                 if !first { buffer.writeInteger(UInt8(ascii: ",")) }
                 first = false
                 writeString(key, into: &buffer)
                 buffer.writeInteger(UInt8(ascii: ":"))
-                encode(members[key]!, into: &buffer)
+                encode(member, into: &buffer)
             }
             buffer.writeInteger(UInt8(ascii: "}"))
         }
