@@ -23,8 +23,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
-        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -180,9 +178,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "KubernetesAPITests", dependencies: ["KubernetesAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "EnvoyAPITests", dependencies: ["EnvoyAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KubernetesAPITests",
+            dependencies: ["KubernetesAPI", .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EnvoyAPITests",
+            dependencies: [
+                "EnvoyAPI",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            // Python checks against Envoy's real descriptors and the FileDescriptorSet they read.
+            exclude: ["Support"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "MeshAPI", "EnvoyAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KubernetesClientTests",
@@ -203,6 +217,6 @@ let package = Package(
         ),
         .testTarget(name: "XDSServerTests", dependencies: ["XDSServer", "Translator", "EnvoyAPI", "MeshAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "CoxswainCLITests", dependencies: ["MeshAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], swiftSettings: swiftSettings),
     ]
 )

@@ -5,6 +5,9 @@ struct Coxswain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coxswain",
         abstract: "Istio traffic management (VirtualService, DestinationRule, Gateway) served to Envoy over xDS.",
-        subcommands: [DevAPIServerCommand.self]
+        subcommands: [
+            AnalyzeCommand.self,
+            DevAPIServerCommand.self,
+        ]
     )
 }

@@ -140,6 +140,11 @@ def at_most_one_of(*fields: str) -> dict:
     return {"not": {"anyOf": pairs}} if len(pairs) > 1 else {"not": pairs[0]}
 
 
+def at_least_one_of(*fields: str) -> dict:
+    """At least one of `fields` must be present."""
+    return {"anyOf": [{"required": [field]} for field in fields]}
+
+
 def int_or_string(description: str | None = None) -> dict:
     return with_description(
         {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]}, description)
@@ -153,11 +158,20 @@ def cel(rule: str, message: str) -> dict:
 # Shared message types
 # ---------------------------------------------------------------------------------------
 
-def string_match(description: str | None = None) -> dict:
+# Istio refuses empty prefixes (but for the URI) and empty or over-long regular expressions.
+MAX_REGEX_LENGTH = 1024
+
+# A DNS-1123 label: subset names and namespaces.
+DNS_LABEL = {"pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63}
+
+
+def string_match(description: str | None = None, empty_prefix: bool = False, non_empty_exact: bool = False) -> dict:
+    exact = string("Exact string match.", **({"minLength": 1} if non_empty_exact else {}))
+    prefix = string("Prefix-based match.", **({} if empty_prefix else {"minLength": 1}))
     return obj({
-        "exact": string("Exact string match."),
-        "prefix": string("Prefix-based match."),
-        "regex": string("RE2-style regular expression match."),
+        "exact": exact,
+        "prefix": prefix,
+        "regex": string("RE2-style regular expression match.", minLength=1, maxLength=MAX_REGEX_LENGTH),
     }, description, **at_most_one_of("exact", "prefix", "regex"))
 
 
@@ -168,7 +182,7 @@ def port_selector(description: str = "The port on the host being addressed.") ->
 def destination(description: str | None = None) -> dict:
     return obj({
         "host": non_empty_string("The name of a service from the service registry (short name or FQDN)."),
-        "subset": string("The name of a subset defined in a DestinationRule for the host."),
+        "subset": string("The name of a subset defined in a DestinationRule for the host.", **DNS_LABEL),
         "port": port_selector(),
     }, description, required=["host"])
 
@@ -190,7 +204,10 @@ def headers(description: str | None = "Header manipulation rules.") -> dict:
 
 
 def weight() -> dict:
-    return int32("The proportion of traffic (0-100) sent to this destination.", minimum=0, maximum=100)
+    # Istio's weights are relative (a destination gets weight/sum of weights); istiod refuses only
+    # negative ones, so no upper bound beyond int32 here.
+    return int32("The relative proportion of traffic sent to this destination; not negative.", minimum=0,
+                 maximum=2147483647)
 
 
 def route_destination() -> dict:
@@ -209,7 +226,7 @@ def label_selector_map(description: str) -> dict:
 def http_match_request() -> dict:
     return obj({
         "name": string("The name assigned to a match; appended to the route's name."),
-        "uri": string_match("URI match."),
+        "uri": string_match("URI match.", empty_prefix=True),
         "scheme": string_match("URI scheme match."),
         "method": string_match("HTTP method match."),
         "authority": string_match("HTTP authority (host) match."),
@@ -220,7 +237,7 @@ def http_match_request() -> dict:
         "queryParams": string_map("Query parameter matches.", string_match()),
         "ignoreUriCase": boolean("Match the URI case-insensitively."),
         "withoutHeaders": string_map("Headers that must not match.", string_match()),
-        "sourceNamespace": string("Namespace the client workload must run in."),
+        "sourceNamespace": string("Namespace the client workload must run in.", **DNS_LABEL),
         "statPrefix": string("Prefix for statistics emitted for this route."),
     })
 
@@ -231,15 +248,16 @@ def http_redirect() -> dict:
         "authority": string("Replaces the authority/host of the URL."),
         "port": port_number("Replaces the port of the URL."),
         "derivePort": enum(["FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT"], "Derive the port of the URL."),
-        "scheme": string("Replaces the scheme of the URL."),
+        "scheme": enum(["http", "https"], "Replaces the scheme of the URL."),
         "redirectCode": {**uint32("HTTP status code of the redirect (3xx); 0 or absent means 301."),
                          "anyOf": [{"maximum": 0}, {"minimum": 300, "maximum": 399}]},
-    }, "Send an HTTP redirect instead of forwarding.", **at_most_one_of("port", "derivePort"))
+    }, "Send an HTTP redirect instead of forwarding.", **at_most_one_of("port", "derivePort"),
+        **at_least_one_of("uri", "authority", "scheme", "port", "derivePort"))
 
 
 def http_direct_response() -> dict:
     return obj({
-        "status": uint32("HTTP status of the response (200-599).", minimum=200, maximum=599),
+        "status": uint32("HTTP status of the response (istiod accepts 200-600).", minimum=200, maximum=600),
         "body": obj({
             "string": string("Response body as text."),
             "bytes": string("Response body as base64-encoded bytes.", format="byte"),
@@ -252,10 +270,11 @@ def http_rewrite() -> dict:
         "uri": string("Replaces the path (or the matched prefix)."),
         "authority": string("Replaces the authority/host header."),
         "uriRegexRewrite": obj({
-            "match": string("RE2-style regular expression."),
-            "rewrite": string("Replacement for the matched portions."),
-        }, "Regex-based rewrite of the path."),
-    }, "Rewrites applied before forwarding.", **at_most_one_of("uri", "uriRegexRewrite"))
+            "match": string("RE2-style regular expression.", minLength=1, maxLength=MAX_REGEX_LENGTH),
+            "rewrite": non_empty_string("Replacement for the matched portions."),
+        }, "Regex-based rewrite of the path.", required=["match", "rewrite"]),
+    }, "Rewrites applied before forwarding.", **at_most_one_of("uri", "uriRegexRewrite"),
+        **at_least_one_of("uri", "uriRegexRewrite", "authority"))
 
 
 def http_retry() -> dict:
@@ -272,7 +291,7 @@ def http_retry() -> dict:
 def cors_policy() -> dict:
     return obj({
         "allowOrigin": string_list("Deprecated: use allowOrigins."),
-        "allowOrigins": array(string_match(), "Origins allowed, as string matches."),
+        "allowOrigins": array(string_match(non_empty_exact=True), "Origins allowed, as string matches."),
         "allowMethods": string_list("Methods allowed."),
         "allowHeaders": string_list("Request headers allowed."),
         "exposeHeaders": string_list("Response headers browsers may read."),
@@ -292,12 +311,12 @@ def http_fault_injection() -> dict:
             "percent": int32("Deprecated: use percentage.", minimum=0, maximum=100),
         }, "Delay requests.", **at_most_one_of("fixedDelay", "exponentialDelay")),
         "abort": obj({
-            "httpStatus": int32("HTTP status code to answer with."),
+            "httpStatus": int32("HTTP status code to answer with (istiod accepts 200-600).", minimum=200, maximum=600),
             "grpcStatus": string("gRPC status to answer with (e.g. UNAVAILABLE)."),
             "http2Error": string("Not implemented by Istio; kept for compatibility."),
             "percentage": percent("Share of requests aborted."),
         }, "Abort requests.", **at_most_one_of("httpStatus", "grpcStatus", "http2Error")),
-    }, "Fault injection on the client side.")
+    }, "Fault injection on the client side.", **at_least_one_of("delay", "abort"))
 
 
 def http_mirror_policy() -> dict:
@@ -334,9 +353,15 @@ def http_route() -> dict:
         "corsPolicy": cors_policy(),
         "headers": headers(),
     })
-    # Exactly one action: forward (route), redirect, directResponse or delegate.
-    schema["oneOf"] = [{"required": ["route"]}, {"required": ["redirect"]},
-                       {"required": ["directResponse"]}, {"required": ["delegate"]}]
+    # istiod's conflict rules: a rule routes, redirects, answers directly or delegates; a delegating
+    # rule neither routes nor redirects; redirects and direct responses take no fault or rewrite;
+    # `mirror` and `mirrors` exclude each other.
+    conflicts = [("delegate", "route"), ("delegate", "redirect"), ("redirect", "route"),
+                 ("redirect", "directResponse"), ("directResponse", "route"), ("redirect", "fault"),
+                 ("redirect", "rewrite"), ("directResponse", "fault"), ("directResponse", "rewrite"),
+                 ("mirror", "mirrors")]
+    schema["not"] = {"anyOf": [{"required": list(pair)} for pair in conflicts]}
+    schema.update(at_least_one_of("route", "redirect", "directResponse", "delegate"))
     return schema
 
 
@@ -347,7 +372,7 @@ def tls_match_attributes() -> dict:
         "port": port_number("The port on the host being addressed."),
         "sourceLabels": label_selector_map("Labels the client workload must carry."),
         "gateways": string_list("Gateways this match applies to."),
-        "sourceNamespace": string("Namespace the client workload must run in."),
+        "sourceNamespace": string("Namespace the client workload must run in.", **DNS_LABEL),
     }, required=["sniHosts"])
 
 
@@ -357,7 +382,7 @@ def l4_match_attributes() -> dict:
         "port": port_number("The port on the host being addressed."),
         "sourceLabels": label_selector_map("Labels the client workload must carry."),
         "gateways": string_list("Gateways this match applies to."),
-        "sourceNamespace": string("Namespace the client workload must run in."),
+        "sourceNamespace": string("Namespace the client workload must run in.", **DNS_LABEL),
         "sourceSubnet": string("Deprecated; not supported by Istio."),
     })
 
@@ -372,12 +397,12 @@ def virtual_service_spec() -> dict:
         "http": array(http_route(), "Ordered HTTP route rules."),
         "tls": array(obj({
             "match": array(tls_match_attributes(), "Conditions (ORed) for the rule to apply.", minItems=1),
-            "route": array(route_destination(), "Where the connection is forwarded."),
-        }, required=["match"]), "Ordered rules for unterminated TLS and HTTPS traffic."),
+            "route": array(route_destination(), "Where the connection is forwarded.", minItems=1),
+        }, required=["match", "route"]), "Ordered rules for unterminated TLS and HTTPS traffic."),
         "tcp": array(obj({
             "match": array(l4_match_attributes(), "Conditions (ORed) for the rule to apply."),
-            "route": array(route_destination(), "Where the connection is forwarded."),
-        }), "Ordered rules for opaque TCP traffic."),
+            "route": array(route_destination(), "Where the connection is forwarded.", minItems=1),
+        }, required=["route"]), "Ordered rules for opaque TCP traffic."),
         "exportTo": string_list("Namespaces this VirtualService is visible to (`.` or `*` or names)."),
     }, "Routing rules for a set of hosts. See https://istio.io/docs/reference/config/networking/virtual-service/",
         **{"x-kubernetes-validations": [
@@ -418,8 +443,11 @@ def connection_pool() -> dict:
             "h2UpgradePolicy": enum(["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"], "Upgrade HTTP/1.1 to HTTP/2."),
             "useClientProtocol": boolean("Use the client's protocol upstream."),
             "maxConcurrentStreams": int32("Maximum concurrent streams per HTTP/2 connection.", minimum=0),
-        }, "HTTP connection pool settings."),
-    }, "Connection pool limits (circuit breaking).")
+        }, "HTTP connection pool settings.", **{"not": {
+            # istiod: useClientProtocol must not be true when h2UpgradePolicy is UPGRADE.
+            "properties": {"h2UpgradePolicy": {"enum": ["UPGRADE"]}, "useClientProtocol": {"enum": [True]}},
+            "required": ["h2UpgradePolicy", "useClientProtocol"]}}),
+    }, "Connection pool limits (circuit breaking).", **at_least_one_of("tcp", "http"))
 
 
 def load_balancer() -> dict:
@@ -437,12 +465,16 @@ def load_balancer() -> dict:
         "useSourceIp": boolean("Hash on the client IP."),
         "httpQueryParameterName": string("Hash on this query parameter."),
         "ringHash": obj({"minimumRingSize": uint64("Minimum virtual nodes on the ring.")}, "Ring hash."),
-        "maglev": obj({"tableSize": uint64("Maglev table size (prime).")}, "Maglev."),
+        "maglev": obj({"tableSize": {**uint64("Maglev table size, a prime below 5000011."), "minimum": 1,
+                                     "maximum": 5000010}}, "Maglev.", required=["tableSize"]),
         "minimumRingSize": uint64("Deprecated: use ringHash.minimumRingSize."),
     }, "Consistent-hash load balancing.")
     hash_keys = at_most_one_of("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName")
     algorithms = at_most_one_of("ringHash", "maglev")
-    consistent_hash["allOf"] = [hash_keys, algorithms]
+    # The deprecated top-level minimumRingSize excludes both algorithms.
+    legacy_ring = {"not": {"anyOf": [{"required": ["minimumRingSize", "ringHash"]},
+                                     {"required": ["minimumRingSize", "maglev"]}]}}
+    consistent_hash["allOf"] = [hash_keys, algorithms, legacy_ring]
 
     locality = obj({
         "distribute": array(obj({
@@ -466,7 +498,7 @@ def load_balancer() -> dict:
         "warmup": obj({
             "duration": duration("Warmup window for new endpoints."),
             "minimumPercent": double("Minimum traffic share during warmup.", nullable=True, minimum=0, maximum=100),
-            "aggression": double("How fast traffic ramps up.", nullable=True, minimum=0),
+            "aggression": double("How fast traffic ramps up; at least 1.", nullable=True, minimum=1),
         }, "Slow start for new endpoints.", required=["duration"]),
     }, "Load balancing policy.")
     schema.update(at_most_one_of("simple", "consistentHash"))
@@ -508,7 +540,7 @@ def port_traffic_policy() -> dict:
         "connectionPool": connection_pool(),
         "outlierDetection": outlier_detection(),
         "tls": client_tls_settings(),
-    }, required=["port"])
+    }, required=["port"], **at_least_one_of("loadBalancer", "connectionPool", "outlierDetection", "tls"))
 
 
 def traffic_policy(description: str) -> dict:
@@ -530,12 +562,15 @@ def traffic_policy(description: str) -> dict:
                               maximum=100),
             "minRetryConcurrency": uint32("Retries always allowed concurrently."),
         }, "Limit on concurrent retries."),
-    }, description)
+    }, description, **at_least_one_of("loadBalancer", "connectionPool", "outlierDetection", "tls",
+                                      "portLevelSettings", "tunnel", "proxyProtocol", "retryBudget"),
+        **{"not": {"required": ["tunnel", "proxyProtocol"]}})
 
 
 def destination_rule_spec() -> dict:
     subset = obj({
-        "name": non_empty_string("Subset name, referenced by VirtualService destinations."),
+        "name": string("Subset name (a DNS label), referenced by VirtualService destinations.", minLength=1,
+                       **DNS_LABEL),
         "labels": label_selector_map("Labels selecting the endpoints of the subset."),
         "trafficPolicy": traffic_policy("Traffic policy for this subset; overrides the rule's policy."),
     }, required=["name"])
@@ -586,22 +621,34 @@ def server_tls_settings() -> dict:
         "maxProtocolVersion": enum(tls_versions, "Maximum TLS version."),
         "cipherSuites": string_list("Allowed cipher suites."),
     }, "TLS settings of the server.", **{"x-kubernetes-validations": [
+        # istiod's validateTLSOptions, rule by rule.
         cel("(has(self.credentialName) ? 1 : 0) + (has(self.credentialNames) ? 1 : 0)"
-            " + (has(self.tlsCertificates) ? 1 : 0) <= 1",
-            "only one of credentialName, credentialNames or tlsCertificates can be set"),
+            " + (has(self.tlsCertificates) ? 1 : 0)"
+            " + (has(self.serverCertificate) && has(self.privateKey) ? 1 : 0) <= 1",
+            "only one of credentialName, credentialNames, serverCertificate/privateKey or tlsCertificates can be set"),
         cel("!has(self.mode) || !(self.mode in ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL']) || has(self.credentialName)"
-            " || has(self.credentialNames) || has(self.tlsCertificates)"
+            " || has(self.credentialNames)"
+            " || (has(self.tlsCertificates) && self.tlsCertificates.all(c, has(c.serverCertificate) && has(c.privateKey)))"
             " || (has(self.serverCertificate) && has(self.privateKey))",
             "SIMPLE and MUTUAL TLS need credentialName(s), tlsCertificates or serverCertificate and privateKey"),
+        cel("!has(self.mode) || !(self.mode in ['MUTUAL', 'OPTIONAL_MUTUAL']) || has(self.credentialName)"
+            " || has(self.credentialNames) || has(self.caCertificates)",
+            "MUTUAL TLS without credentialName(s) needs caCertificates"),
+        cel("!has(self.mode) || self.mode != 'ISTIO_MUTUAL' || !(has(self.serverCertificate) || has(self.privateKey)"
+            " || has(self.caCertificates) || has(self.tlsCertificates) || has(self.credentialName)"
+            " || has(self.credentialNames))",
+            "ISTIO_MUTUAL TLS cannot have certificates, keys or credentials"),
+        cel("!has(self.caCrl) || (!has(self.credentialName) && (!has(self.mode) || self.mode != 'SIMPLE'))",
+            "caCrl is not supported with credentialName or SIMPLE TLS"),
     ]})
 
 
 def gateway_spec() -> dict:
     server = obj({
         "port": obj({
-            "number": port_number("Port the proxy listens on."),
+            "number": uint32("Port the proxy listens on, 1-65535 (0 with a unix:// bind).", maximum=65535),
             "protocol": non_empty_string("HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, MONGO, TCP or TLS."),
-            "name": string("Port label."),
+            "name": non_empty_string("Port label, unique in the gateway."),
             "targetPort": port_number("Deprecated: the port on the workload."),
         }, "The port the proxy listens on.", required=["number", "protocol", "name"]),
         "bind": string("IP or unix socket the listener binds to."),
@@ -610,7 +657,15 @@ def gateway_spec() -> dict:
         "tls": server_tls_settings(),
         "defaultEndpoint": string("Loopback endpoint for sidecar ingress; not used by gateways."),
         "name": string("Server name, unique in the gateway."),
-    }, required=["port", "hosts"])
+    }, required=["port", "hosts"], **{"x-kubernetes-validations": [
+        # istiod's validateServerPort/validateServerBind/validateServer.
+        cel("self.port.number > 0 || (has(self.bind) && self.bind.startsWith('unix://'))",
+            "port number must be between 1 and 65535"),
+        cel("!has(self.bind) || !self.bind.startsWith('unix://') || self.port.number == 0",
+            "port number must be 0 for a unix domain socket"),
+        cel("!(self.port.protocol in ['HTTPS', 'TLS', 'https', 'tls']) || has(self.tls)",
+            "server must have TLS settings for HTTPS/TLS protocols"),
+    ]})
     return obj({
         "servers": array(server, "Servers (listeners) of the gateway.", minItems=1, maxItems=1024),
         "selector": label_selector_map("Labels of the gateway workloads (pods) this configuration applies to."),

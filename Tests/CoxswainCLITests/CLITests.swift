@@ -1,6 +1,0 @@
-import Testing
-import MeshAPI
-
-@Test func meshAPILinks() {
-    #expect(MeshAPIModule.name == "MeshAPI")
-}

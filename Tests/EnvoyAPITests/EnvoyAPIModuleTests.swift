@@ -1,6 +1,0 @@
-import Testing
-@testable import EnvoyAPI
-
-@Test func moduleLinks() {
-    #expect(EnvoyAPIModule.name == "EnvoyAPI")
-}

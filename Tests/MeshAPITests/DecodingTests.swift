@@ -1,0 +1,411 @@
+import Foundation
+import KubernetesAPI
+import Testing
+import Yams
+@testable import MeshAPI
+
+@Suite struct DecodingTests {
+    @Test func bookinfoSamplesDecodeWithoutErrors() throws {
+        let result = MeshDocumentDecoder().decode(directory: Fixtures.url("bookinfo"))
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.notices.isEmpty)
+        let kinds = result.objects.map(\.object.kind)
+        #expect(kinds.filter { $0 == .virtualService }.count == 9)
+        #expect(kinds.filter { $0 == .destinationRule }.count == 8)
+        #expect(kinds.filter { $0 == .gateway }.count == 1)
+    }
+
+    @Test func multiDocumentIndicesAndLines() throws {
+        let result = MeshDocumentDecoder().decode(file: Fixtures.url("bookinfo/virtual-service-all-v1.yaml"))
+        #expect(result.objects.count == 4)
+        #expect(result.objects.map(\.location.document) == [1, 2, 3, 4])
+        #expect(result.objects.map(\.location.line) == [1, 14, 27, 40])
+        guard case .virtualService(let reviews) = result.objects[1].object else {
+            Issue.record("expected a VirtualService")
+            return
+        }
+        #expect(reviews.metadata.name == "reviews")
+        #expect(reviews.spec.http?.first?.route?.first?.destination?.subset == "v1")
+    }
+
+    @Test func reviewsWeightsAndHeaderMatch() throws {
+        let weights = MeshDocumentDecoder().decode(file: Fixtures.url("bookinfo/virtual-service-reviews-50-v3.yaml"))
+        guard case .virtualService(let split) = try #require(weights.objects.first).object else { throw Failure("not a VirtualService") }
+        #expect(split.spec.http?[0].route?.map(\.weight) == [50, 50])
+
+        let jason = MeshDocumentDecoder().decode(file: Fixtures.url("bookinfo/virtual-service-reviews-test-v2.yaml"))
+        guard case .virtualService(let header) = try #require(jason.objects.first).object else { throw Failure("not a VirtualService") }
+        #expect(header.spec.http?[0].match?[0].headers?["end-user"]?.kind == .exact("jason"))
+    }
+
+    @Test func faultDelayAndAbort() throws {
+        let delay = try MeshDocumentDecoder().decodeObject(VirtualService.self, yaml: Fixtures.text("bookinfo/virtual-service-ratings-test-delay.yaml"))
+        let injected = try #require(delay.spec.http?[0].fault?.delay)
+        #expect(injected.fixedDelay?.nanoseconds == 7_000_000_000)
+        #expect(injected.percentage?.value == 100)
+        let abort = try MeshDocumentDecoder().decodeObject(VirtualService.self, yaml: Fixtures.text("bookinfo/virtual-service-ratings-test-abort.yaml"))
+        #expect(abort.spec.http?[0].fault?.abort?.httpStatus == 500)
+    }
+
+    @Test func everyFieldDecodes() throws {
+        let result = MeshDocumentDecoder().decode(file: Fixtures.url("all-fields.yaml"))
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.objects.count == 3)
+        guard case .virtualService(let vs) = result.objects[0].object,
+              case .destinationRule(let dr) = result.objects[1].object,
+              case .gateway(let gw) = result.objects[2].object else { throw Failure("unexpected kinds") }
+        #expect(vs.apiVersion == "networking.istio.io/v1beta1")
+        #expect(dr.apiVersion == "networking.istio.io/v1alpha3")
+        let route = try #require(vs.spec.http?.first)
+        #expect(route.retries?.perTryTimeout?.nanoseconds == 100_000_000)
+        #expect(route.retries?.backoff?.text == "25ms")
+        #expect(route.timeout?.nanoseconds == 1_500_000_000)
+        #expect(route.fault?.delay?.fixedDelay?.nanoseconds == 60_000_000_000)
+        #expect(route.corsPolicy?.unmatchedPreflights == .ignore)
+        #expect(route.corsPolicy?.maxAge?.nanoseconds == 86_400_000_000_000)
+        #expect(vs.spec.http?[2].mirrorPercent == 20)
+        #expect(vs.spec.http?[3].redirect?.derivePort == .fromRequestPort)
+        #expect(vs.spec.http?[5].directResponse?.body?.string == "I'm a teapot")
+        #expect(vs.status?.observedGeneration == Int64OrString(3, quoted: true))
+        #expect(vs.status?.validationMessages?.first?.level == .error)
+        #expect(vs.status?.conditions?.first?.reason == "Reconciled")
+        #expect(vs.spec.tcp?.first?.match?.first?.port == 3306)
+        #expect(dr.spec.trafficPolicy?.loadBalancer?.consistentHash?.httpCookie?.attributes?.first?.value == "Strict")
+        #expect(dr.spec.trafficPolicy?.outlierDetection?.consecutive5xxErrors == 7)
+        #expect(dr.spec.trafficPolicy?.connectionPool?.http?.h2UpgradePolicy == .upgrade)
+        #expect(dr.spec.subsets?[2].trafficPolicy?.proxyProtocol?.version == .v2)
+        #expect(dr.spec.trafficPolicy?.loadBalancer?.localityLbSetting?.distribute?.first?.to?["us-west/zone1/*"] == 80)
+        #expect(dr.spec.subsets?[0].trafficPolicy?.loadBalancer?.consistentHash?.maglev?.tableSize == 65537)
+        #expect(gw.spec.servers?[1].tls?.minProtocolVersion == .v1_2)
+        #expect(gw.spec.servers?[4].tls?.mode == .autoPassthrough)
+    }
+
+    @Test func yamlRoundTripKeepsEveryValue() throws {
+        let original = try Fixtures.text("all-fields.yaml")
+        let result = decodeYAML(original)
+        #expect(result.errors.isEmpty)
+        let reencoded = try MeshEncoding.yaml(result.objects.map(\.object))
+        let before = try untypedDocuments(original)
+        let after = try untypedDocuments(reencoded)
+        #expect(before.count == after.count)
+        for (lhs, rhs) in zip(before, after) {
+            #expect(sameJSON(lhs, rhs), "round trip changed \(lhs)\n→ \(rhs)")
+        }
+        // Durations keep their spelling.
+        #expect(reencoded.contains("fixedDelay: 1m"))
+        #expect(reencoded.contains("maxAge: 24h"))
+        #expect(reencoded.contains("mirror_percent: 20"))
+    }
+
+    @Test func jsonRoundTripIsIdentity() throws {
+        let result = decodeYAML(try Fixtures.text("all-fields.yaml"))
+        for decoded in result.objects {
+            let json = try MeshEncoding.json(AnyEncodable(decoded.object.encodable))
+            #expect(!json.contains("null"))
+            let again = decodeYAML(json, source: "roundtrip.json")
+            #expect(again.errors.isEmpty, "\(again.errors)")
+            #expect(again.objects.first?.object == decoded.object)
+        }
+    }
+
+    @Test func jsonInputDecodes() throws {
+        let json = """
+        {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+         "metadata": {"name": "r", "namespace": "ns"},
+         "spec": {"hosts": ["ratings"], "http": [{"route": [{"destination": {"host": "ratings"}, "weight": 100}]}]}}
+        """
+        let result = decodeYAML(json, source: "vs.json")
+        #expect(result.errors.isEmpty)
+        guard case .virtualService(let vs) = try #require(result.objects.first).object else { throw Failure("kind") }
+        #expect(vs.spec.http?[0].route?[0].weight == 100)
+    }
+
+    @Test func directoryIsReadRecursively() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-dir-\(UUID().uuidString)")
+        let nested = root.appendingPathComponent("a/b")
+        try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try Fixtures.text("bookinfo/bookinfo-gateway.yaml").write(to: root.appendingPathComponent("gw.yml"), atomically: true, encoding: .utf8)
+        try Fixtures.text("bookinfo/destination-rule-all.yaml").write(to: nested.appendingPathComponent("dr.yaml"), atomically: true, encoding: .utf8)
+        try #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"x"}}"#.write(to: nested.appendingPathComponent("ns.json"), atomically: true, encoding: .utf8)
+        try "not: [yaml".write(to: nested.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let result = MeshDocumentDecoder().decode(directory: root)
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.objects.count == 2 + 4 + 1)
+        #expect(Set(result.objects.map(\.location.file).map { URL(fileURLWithPath: $0).lastPathComponent }) == ["gw.yml", "dr.yaml", "ns.json"])
+    }
+
+    @Test func kubernetesListWithUnknownKindSkipped() throws {
+        let result = MeshDocumentDecoder().decode(file: Fixtures.url("kubernetes/cluster.yaml"))
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.objects.map(\.object.kind) == [.namespace, .service, .service, .endpointSlice, .pod, .secret, .node])
+        #expect(result.notices.count == 1)
+        #expect(result.notices.first?.message.contains("apps/v1 Deployment \"reviews-v1\"") == true)
+        let snapshot = MeshSnapshot(decoded: result.objects)
+        let service = try #require(snapshot.service(host: "reviews", relativeTo: "bookinfo"))
+        #expect(service.spec?.ports?[1].targetPort == .string("grpc-port"))
+        #expect(service.spec?.ports?[0].targetPort == .int(9080))
+        #expect(snapshot.service(host: "reviews.bookinfo.svc.cluster.local", relativeTo: "other")?.metadata.name == "reviews")
+        #expect(snapshot.service(host: "reviews", relativeTo: "other") == nil)
+        #expect(snapshot.service(namespace: "bookinfo", name: "external-db")?.spec?.externalName == "db.example.com")
+        let slices = snapshot.endpointSlices(forService: .init(namespace: "bookinfo", name: "reviews"))
+        #expect(slices.count == 1)
+        #expect(slices.first?.endpoints?[1].conditions?.terminating == true)
+        #expect(slices.first?.endpoints?[0].targetRef?.name == "reviews-v1-5b8c7d9f6-abcde")
+        #expect(snapshot.pod(namespace: "bookinfo", name: "reviews-v1-5b8c7d9f6-abcde")?.status?.podIPs?.first?.ip == "10.244.1.12")
+        let secret = try #require(snapshot.secret(namespace: "istio-system", name: "bookinfo-credential"))
+        #expect(secret.type == Secret.tlsType)
+        #expect(secret.value(forKey: Secret.certificateKey) == Data("certificate".utf8))
+        #expect(snapshot.node(named: "kind-worker")?.zone == "us-west-1a")
+        #expect(snapshot.node(named: "kind-worker")?.region == "us-west-1")
+        #expect(snapshot.namespace(named: "bookinfo")?.metadata.labels?["istio-injection"] == "enabled")
+    }
+
+    @Test func unknownKindsAreNoticesNotErrors() {
+        let result = decodeYAML("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata:
+          name: deny
+        ---
+        apiVersion: networking.istio.io/v2
+        kind: VirtualService
+        metadata:
+          name: future
+        """)
+        #expect(result.errors.isEmpty)
+        #expect(result.objects.isEmpty)
+        #expect(result.notices.count == 2)
+        #expect(result.notices[1].location.document == 2)
+    }
+
+    @Test func unknownFieldNamesFileDocumentLineAndPath() {
+        let text = """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata:
+          name: g
+        spec:
+          selector: {istio: ingressgateway}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: reviews
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination:
+                host: reviews
+                subset: v1
+              weight: 50
+            - destination:
+                host: reviews
+                subset: v3
+              weigth: 50
+        """
+        let result = decodeYAML(text, source: "bookinfo.yaml")
+        #expect(result.objects.count == 1)
+        let error = result.errors.first
+        #expect(error?.description == "bookinfo.yaml: document 2, line 23: spec.http[0].route[1].weigth: unknown field")
+    }
+
+    @Test func wrongTypeIsAnErrorWithPath() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: reviews
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination:
+                host: reviews
+              weight: ninety
+        """)
+        #expect(result.errors.count == 1)
+        #expect(result.errors.first?.fieldPath == "spec.http[0].route[0].weight")
+        #expect(result.errors.first?.message == "expected integer, got string \"ninety\"")
+        #expect(result.errors.first?.location.line == 11)
+    }
+
+    @Test func unknownEnumSpellingListsAllowedValues() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata:
+          name: r
+        spec:
+          host: reviews
+          trafficPolicy:
+            loadBalancer:
+              simple: LEAST_CONNECTIONS
+        """)
+        let error = result.errors.first
+        #expect(error?.fieldPath == "spec.trafficPolicy.loadBalancer.simple")
+        #expect(error?.message.contains("allowed values: UNSPECIFIED, LEAST_CONN, RANDOM, PASSTHROUGH, ROUND_ROBIN, LEAST_REQUEST") == true)
+    }
+
+    @Test func malformedDocumentDoesNotStopOthers() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: a}
+        spec: {}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: b
+        spec: [
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: c}
+        spec: {servers: 7}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: d}
+        spec: {}
+        """)
+        #expect(result.objects.map(\.object.metadata.name) == ["a", "d"])
+        #expect(result.errors.count == 2)
+        #expect(result.errors[0].location.document == 2)
+        #expect(result.errors[0].message.hasPrefix("invalid YAML"))
+        #expect(result.errors[1].location.document == 3)
+        #expect(result.errors[1].fieldPath == "spec.servers")
+    }
+
+    @Test func duplicateFieldIsAnError() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: r}
+        spec:
+          host: a
+          host: b
+        """)
+        #expect(result.errors.first?.message == "duplicate field \"host\"")
+        #expect(result.errors.first?.location.line == 5)
+    }
+
+    @Test func kubernetesKindsAreLenientButTyped() {
+        let lenient = decodeYAML("""
+        apiVersion: v1
+        kind: Service
+        metadata: {name: s, namespace: n}
+        spec:
+          somethingNew: {a: 1}
+          ports:
+          - port: 80
+            futureField: true
+        """)
+        #expect(lenient.errors.isEmpty)
+        let typed = decodeYAML("""
+        apiVersion: v1
+        kind: Service
+        metadata: {name: s, namespace: n}
+        spec:
+          ports:
+          - port: http
+        """)
+        #expect(typed.errors.first?.fieldPath == "spec.ports[0].port")
+    }
+
+    @Test func partialStatusConditionsDoNotBreakDecoding() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: g}
+        spec: {}
+        status:
+          conditions:
+          - type: Reconciled
+            status: "True"
+            lastProbeTime: null
+          observedGeneration: 4
+        """)
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        guard case .gateway(let gateway)? = result.objects.first?.object else {
+            Issue.record("no gateway")
+            return
+        }
+        #expect(gateway.status?.conditions?.first?.type == "Reconciled")
+        #expect(gateway.status?.conditions?.first?.reason == "")
+        #expect(gateway.status?.observedGeneration == Int64OrString(4))
+    }
+
+    @Test func istioMetadataIsStrict() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: g, labls: {a: b}}
+        spec: {}
+        """)
+        #expect(result.errors.first?.fieldPath == "metadata.labls")
+    }
+
+    @Test(arguments: [
+        ("1.5s", Int64(1_500_000_000)), ("100ms", 100_000_000), ("1m", 60_000_000_000), ("1h", 3_600_000_000_000),
+        ("1h30m", 5_400_000_000_000), ("0", 0), ("0s", 0), ("250us", 250_000), ("10ns", 10), ("0.001s", 1_000_000), ("-1s", -1_000_000_000),
+    ])
+    func durationsParseGoSyntax(text: String, nanos: Int64) throws {
+        let duration = try IstioDuration(text)
+        #expect(duration.nanoseconds == nanos)
+        #expect(duration.text == text)
+    }
+
+    @Test(arguments: ["", "1", "s", "1x", "1.2.3s", "ms", "1 s", "--1s"])
+    func invalidDurationsAreRejected(text: String) {
+        #expect(throws: IstioDurationError.self) { try IstioDuration(text) }
+    }
+
+    @Test func invalidDurationFieldNamesPath() {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: v}
+        spec:
+          hosts: [a]
+          http:
+          - timeout: 10
+            route: [{destination: {host: a}}]
+        """)
+        #expect(result.errors.first?.fieldPath == "spec.http[0].timeout")
+    }
+
+    @Test func scalarTyping() {
+        #expect(ScalarTyping.plainKind("80") == .integer)
+        #expect(ScalarTyping.plainKind("-3") == .integer)
+        #expect(ScalarTyping.plainKind("1.5") == .float)
+        #expect(ScalarTyping.plainKind("1e3") == .float)
+        #expect(ScalarTyping.plainKind("1.2.3.4") == .string)
+        #expect(ScalarTyping.plainKind("10.0.0.0/8") == .string)
+        #expect(ScalarTyping.plainKind("true") == .bool(true))
+        #expect(ScalarTyping.plainKind("~") == .null)
+        #expect(ScalarTyping.plainKind("") == .null)
+        #expect(ScalarTyping.plainKind("v1") == .string)
+        #expect(ScalarTyping.plainKind("infinity") == .string)
+    }
+
+    @Test func snapshotLookupsAndShortNames() {
+        let vs = VirtualService(metadata: ObjectMeta(name: "r", namespace: "ns"))
+        let gw = Gateway(metadata: ObjectMeta(name: "g"))
+        let snapshot = MeshSnapshot(objects: [.virtualService(vs), .gateway(gw), .service(Service(metadata: ObjectMeta(name: "ratings", namespace: "ns")))])
+        #expect(snapshot.virtualService(namespace: "ns", name: "r") == vs)
+        #expect(snapshot.gateway(namespace: "default", name: "g") == gw)
+        #expect(snapshot.virtualService(namespace: "other", name: "r") == nil)
+        #expect(MeshSnapshot.resolveHost("ratings", namespace: "ns") == "ratings.ns.svc.cluster.local")
+        #expect(MeshSnapshot.resolveHost("ratings.ns", namespace: "x") == "ratings.ns")
+        #expect(MeshSnapshot.resolveHost("*.example.com", namespace: "x") == "*.example.com")
+        #expect(snapshot.service(host: "ratings", relativeTo: "ns") != nil)
+        #expect(snapshot.objects.count == 3)
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

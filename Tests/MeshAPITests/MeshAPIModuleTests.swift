@@ -1,6 +1,0 @@
-import Testing
-@testable import MeshAPI
-
-@Test func moduleLinks() {
-    #expect(MeshAPIModule.name == "MeshAPI")
-}
