@@ -163,3 +163,51 @@ struct KubectlTests {
         }
     }
 }
+
+@Suite("kubectl validation", .enabled(if: Kubectl.isInstalled, "kubectl is not installed at /usr/bin/kubectl"))
+struct KubectlValidationTests {
+    @Test func defaultValidationReportsUnknownAndInvalidFields() async throws {
+        let server = try await TestAPIServer.start()
+        let kubectl = try Kubectl(server: server)
+        defer { kubectl.cleanUp() }
+        let crds = try await kubectl.run(["apply", "-f", "crds/networking.istio.io_virtualservices.yaml"])
+        #expect(crds.succeeded, "\(crds.combined)")
+        _ = try await kubectl.run(["wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=20s"])
+        let unknown = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: typo
+        spec:
+          hosts: [reviews]
+          htpp:
+          - route:
+            - destination:
+                host: reviews
+        """
+        let rejected = try await kubectl.run(["apply", "-f", "-"], stdin: unknown)
+        #expect(!rejected.succeeded)
+        #expect(rejected.stderr.contains("unknown field \"spec.htpp\""), "\(rejected.combined)")
+        let lenient = try await kubectl.run(["apply", "--validate=false", "-f", "-"], stdin: unknown)
+        #expect(lenient.succeeded, "\(lenient.combined)")
+        let stored = try await kubectl.run(["get", "vs", "typo", "-o", "jsonpath={.spec}"])
+        #expect(!stored.stdout.contains("htpp"), "pruned: \(stored.stdout)")
+        let invalid = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: bad-weight
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination:
+                host: reviews
+              weight: "heavy"
+        """
+        let unprocessable = try await kubectl.run(["apply", "-f", "-"], stdin: invalid)
+        #expect(!unprocessable.succeeded)
+        #expect(unprocessable.stderr.contains("spec.http[0].route[0].weight"), "\(unprocessable.combined)")
+        try await server.shutdown()
+    }
+}
