@@ -77,6 +77,7 @@ actor APIStore {
     private let watchBufferLimit: Int
     private let schemaBuilder: SchemaBuilder?
     private var forcedGoneWatches = 0
+    private var defaults = BuiltInDefaults()
 
     static let initialNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
@@ -286,6 +287,7 @@ actor APIStore {
         if table.objects[key] != nil { throw .alreadyExists(resource, name: name) }
         if resource.resetsStatusOnCreate { object.removeMember("status") }
         object = try admit(object, scope, options: options, name: name)
+        defaults.applyOnCreate(&object, resource: resource)
         object["apiVersion"] = .string(resource.storageAPIVersion)
         object["kind"] = .string(resource.kind)
         let now = Timestamp.now()
@@ -359,6 +361,7 @@ actor APIStore {
             }
         }
         object = try admit(object, scope, options: options, name: name)
+        defaults.applyOnUpdate(&object, previous: existing, resource: resource)
         object["apiVersion"] = .string(resource.storageAPIVersion)
         object["kind"] = .string(resource.kind)
         if resource.plural == "namespaces" && resource.group.isEmpty {

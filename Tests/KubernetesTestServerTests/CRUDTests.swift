@@ -136,6 +136,26 @@ struct CRUDTests {
         }
     }
 
+    @Test func serviceDefaultsLikeKubeAPIServer() async throws {
+        try await withServer { _, client async throws in
+            let service: JSONValue = ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "d"],
+                                      "spec": ["selector": ["app": "d"], "ports": [["port": 80]]]]
+            let created = try #require(try await client.post("/api/v1/namespaces/default/services", service).json)
+            let clusterIP = try #require(created[path: ["spec", "clusterIP"]]?.stringValue)
+            #expect(clusterIP.hasPrefix("10.96."))
+            #expect(created[path: ["spec", "type"]] == "ClusterIP")
+            #expect(created[path: ["spec", "ports"]]?.arrayValue?.first?["protocol"] == "TCP")
+            #expect(created[path: ["spec", "ports"]]?.arrayValue?.first?["targetPort"] == 80)
+            var replacement = service
+            replacement.setMetadata("resourceVersion", created["metadata"]?["resourceVersion"])
+            let updated = try #require(try await client.put("/api/v1/namespaces/default/services/d", replacement).json)
+            #expect(updated[path: ["spec", "clusterIP"]]?.stringValue == clusterIP)
+            let other = try #require(try await client.post("/api/v1/namespaces/default/services",
+                                                           ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "e"], "spec": ["ports": [["port": 81]]]]).json)
+            #expect(other[path: ["spec", "clusterIP"]]?.stringValue != clusterIP)
+        }
+    }
+
     @Test func finalizersHoldDeletion() async throws {
         try await withServer { _, client async throws in
             var map = configMap("held")
