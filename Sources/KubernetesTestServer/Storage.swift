@@ -215,14 +215,55 @@ actor APIStore {
                 throw .badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(scope.apiVersion))")
             }
         }
-        if object["metadata"] != nil, object["metadata"]?.objectValue == nil {
-            throw .badRequest("\(scope.resource.kind) in version \"\(scope.version)\" cannot be handled as a \(scope.resource.kind): metadata must be an object")
+        let kind = scope.resource.kind
+        func undecodable(_ detail: String) -> APIError {
+            .badRequest("\(kind) in version \"\(scope.version)\" cannot be handled as a \(kind): \(detail)")
         }
+        guard let metadata = object["metadata"] else { return }
+        guard case .object(let members) = metadata else { throw undecodable("json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta") }
+        for field in ["name", "namespace", "generateName", "resourceVersion", "uid"] {
+            if let value = members[field], value != .null, value.stringValue == nil {
+                throw undecodable("json: cannot unmarshal into Go struct field ObjectMeta.metadata.\(field) of type string")
+            }
+        }
+        for field in ["labels", "annotations"] {
+            guard let value = members[field], value != .null else { continue }
+            guard case .object(let entries) = value, entries.values.allSatisfy({ $0.stringValue != nil }) else {
+                throw undecodable("json: cannot unmarshal into Go struct field ObjectMeta.metadata.\(field) of type map[string]string")
+            }
+        }
+        if let finalizers = members["finalizers"], finalizers != .null {
+            guard case .array(let items) = finalizers, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw undecodable("json: cannot unmarshal into Go struct field ObjectMeta.metadata.finalizers of type []string")
+            }
+        }
+    }
+
+    /// Label values kube-apiserver refuses (422), with their field paths.
+    private func labelProblems(_ object: JSONValue) -> [StatusCause] {
+        guard case .object(let labels)? = object[path: ["metadata", "labels"]] else { return [] }
+        var causes: [StatusCause] = []
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
+            let text = value.stringValue ?? ""
+            let validCharacters = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+            let edgesAlphanumeric = text.isEmpty || (text.first!.isLetter || text.first!.isNumber) && (text.last!.isLetter || text.last!.isNumber)
+            if text.count > 63 || !validCharacters || !edgesAlphanumeric {
+                causes.append(StatusCause(reason: "FieldValueInvalid",
+                                          message: "Invalid value: \"\(text)\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+                                          field: "metadata.labels"))
+            }
+            if key.isEmpty || key.count > 317 || !key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }) {
+                causes.append(StatusCause(reason: "FieldValueInvalid", message: "Invalid value: \"\(key)\": name part must consist of alphanumeric characters, '-', '_' or '.'", field: "metadata.labels"))
+            }
+        }
+        return causes
     }
 
     /// Schema defaulting, pruning (or, under strict validation, rejection) of unknown fields and validation.
     private func admit(_ object: JSONValue, _ scope: RequestScope, options: WriteOptions, name: String) throws(APIError) -> JSONValue {
         var result = object
+        let labelCauses = labelProblems(object)
+        if !labelCauses.isEmpty { throw .invalid(scope.resource, name: name, causes: labelCauses) }
         if scope.resource.group == "apiextensions.k8s.io" {
             let causes = CustomResources.validate(result)
             if !causes.isEmpty { throw .invalid(scope.resource, name: name, causes: causes) }

@@ -208,6 +208,20 @@ struct CRUDTests {
             let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
             let deepResponse = try await client.request(.POST, "/api/v1/namespaces/default/configmaps", rawBody: .init(string: deep))
             #expect(deepResponse.status == 400)
+            let deepYAML = String(repeating: "{a: ", count: 20000) + String(repeating: "}", count: 20000)
+            let yamlResponse = try await client.request(.PATCH, "/api/v1/namespaces/default/configmaps/x?fieldManager=t",
+                                                        rawBody: .init(string: deepYAML), contentType: "application/apply-patch+yaml")
+            #expect(yamlResponse.status == 400)
+            var badLabels = configMap("labels")
+            badLabels.setMetadata("labels", ["n": 5])
+            #expect(try await client.post("/api/v1/namespaces/default/configmaps", badLabels).status == 400)
+            badLabels.setMetadata("labels", ["n": "not a valid value!"])
+            let invalidLabel = try await client.post("/api/v1/namespaces/default/configmaps", badLabels)
+            #expect(invalidLabel.status == 422)
+            #expect(invalidLabel.json?[path: ["details", "causes"]]?.arrayValue?.first?["field"] == "metadata.labels")
+            let notYAML = try await client.request(.PATCH, "/api/v1/namespaces/default/configmaps/x?fieldManager=t",
+                                                   rawBody: .init(string: "key: [unclosed\n  - :"), contentType: "application/apply-patch+yaml")
+            #expect(notYAML.status == 400)
             let unknown = try await client.get("/apis/nope.example.com/v1/things")
             #expect(unknown.status == 404)
 
