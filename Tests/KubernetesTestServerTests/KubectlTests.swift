@@ -138,6 +138,38 @@ struct KubectlTests {
         }
     }
 
+    @Test func clientSideThenServerSideApplyOfBuiltIns() async throws {
+        try await withKubectl { _, kubectl in
+            let manifest = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: web
+              labels: {app: web}
+            spec:
+              selector: {app: web}
+              ports:
+              - {name: http, port: 80, targetPort: 8080}
+            """
+            let created = try await kubectl.run(["apply", "-f", "-"], stdin: manifest)
+            #expect(created.succeeded, "\(created.combined)")
+            let changed = manifest.replacingOccurrences(of: "labels: {app: web}", with: "labels: {app: web, tier: front}")
+                + "\n  - {name: https, port: 443}\n"
+            let configured = try await kubectl.run(["apply", "-f", "-"], stdin: changed)
+            #expect(configured.stdout.contains("service/web configured"), "\(configured.combined)")
+            let ports = try await kubectl.run(["get", "svc", "web", "-o", "jsonpath={.spec.ports[*].port} {.metadata.labels.tier} {.spec.type}"])
+            #expect(ports.stdout == "80 443 front ClusterIP")
+            let upgraded = try await kubectl.run(["apply", "--server-side", "-f", "-"], stdin: changed)
+            #expect(upgraded.succeeded, "\(upgraded.combined)")
+            let clusterIP = try await kubectl.run(["get", "svc", "web", "-o", "jsonpath={.spec.clusterIP} {.spec.ports[1].protocol}"])
+            #expect(clusterIP.stdout.hasPrefix("10.96."))
+            #expect(clusterIP.stdout.hasSuffix(" TCP"))
+            let managers = try await kubectl.run(["get", "svc", "web", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}"])
+            #expect(managers.stdout.contains("kubectl"), "\(managers.combined)")
+            #expect(!managers.stdout.contains("kubectl-client-side-apply"), "\(managers.combined)")
+        }
+    }
+
     @Test func kustomizeApplyOfTheSamples() async throws {
         try await withKubectl { _, kubectl in
             let applied = try await kubectl.run(["apply", "-k", "config/samples"])
