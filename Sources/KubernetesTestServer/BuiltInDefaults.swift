@@ -1,3 +1,4 @@
+import Foundation
 import KubernetesAPI
 
 /// The defaults kube-apiserver fills into built-in kinds that clients rely on reading
@@ -10,6 +11,7 @@ struct BuiltInDefaults {
         guard resource.group.isEmpty else { return }
         switch resource.plural {
         case "services": defaultService(&object, previous: nil)
+        case "secrets": normalizeSecret(&object)
         case "pods":
             if object[path: ["status", "phase"]] == nil {
                 var status = object["status"]?.objectValue ?? [:]
@@ -21,8 +23,27 @@ struct BuiltInDefaults {
     }
 
     mutating func applyOnUpdate(_ object: inout JSONValue, previous: JSONValue, resource: ResourceType) {
-        guard resource.group.isEmpty, resource.plural == "services" else { return }
-        defaultService(&object, previous: previous)
+        guard resource.group.isEmpty else { return }
+        switch resource.plural {
+        case "services": defaultService(&object, previous: previous)
+        case "secrets": normalizeSecret(&object)
+        default: break
+        }
+    }
+
+    /// `stringData` is write-only: merged into `data` base64-encoded; `type` defaults to Opaque.
+    private func normalizeSecret(_ object: inout JSONValue) {
+        if object["type"] == nil { object["type"] = "Opaque" }
+        guard case .object(let plain)? = object["stringData"] else {
+            object.removeMember("stringData")
+            return
+        }
+        var data = object["data"]?.objectValue ?? [:]
+        for (key, value) in plain {
+            if let text = value.stringValue { data[key] = .string(Data(text.utf8).base64EncodedString()) }
+        }
+        object["data"] = .object(data)
+        object.removeMember("stringData")
     }
 
     private mutating func defaultService(_ object: inout JSONValue, previous: JSONValue?) {

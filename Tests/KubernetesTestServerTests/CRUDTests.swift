@@ -156,6 +156,48 @@ struct CRUDTests {
         }
     }
 
+    @Test func secretStringDataBecomesData() async throws {
+        try await withServer { _, client async throws in
+            let secret: JSONValue = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "s"], "stringData": ["password": "hunter2"]]
+            let created = try #require(try await client.post("/api/v1/namespaces/default/secrets", secret).json)
+            #expect(created[path: ["data", "password"]] == .string(Data("hunter2".utf8).base64EncodedString()))
+            #expect(created["stringData"] == nil)
+            #expect(created["type"] == "Opaque")
+        }
+    }
+
+    @Test func concurrentWritersWithRetryLoseNoUpdate() async throws {
+        try await withServer { _, client async throws in
+            _ = try await client.post("/api/v1/namespaces/default/configmaps", configMap("counter", data: ["n": "0"]))
+            let writers = 8
+            let increments = 10
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<writers {
+                    group.addTask {
+                        var conflicts = 0
+                        for _ in 0..<increments {
+                            while true {
+                                var object = try #require(try await client.get("/api/v1/namespaces/default/configmaps/counter").json)
+                                let value = Int(object[path: ["data", "n"]]?.stringValue ?? "") ?? -1
+                                object["data"] = ["n": .string(String(value + 1))]
+                                let response = try await client.put("/api/v1/namespaces/default/configmaps/counter", object)
+                                if response.status == 200 { break }
+                                #expect(response.status == 409)
+                                conflicts += 1
+                            }
+                        }
+                        return conflicts
+                    }
+                }
+                var totalConflicts = 0
+                for try await conflicts in group { totalConflicts += conflicts }
+                print("concurrent writers: \(totalConflicts) conflicts retried")
+            }
+            let final = try await client.get("/api/v1/namespaces/default/configmaps/counter")
+            #expect(final.json?[path: ["data", "n"]] == .string(String(writers * increments)))
+        }
+    }
+
     @Test func finalizersHoldDeletion() async throws {
         try await withServer { _, client async throws in
             var map = configMap("held")
