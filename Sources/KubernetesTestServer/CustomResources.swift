@@ -32,6 +32,14 @@ enum CustomResources {
             require(storage == 1, "spec.versions", "Invalid value: must have exactly one version marked as storage version", reason: "FieldValueInvalid")
             for (index, version) in versions.enumerated() {
                 require(!(version["name"]?.stringValue ?? "").isEmpty, "spec.versions[\(index)].name", "Required value")
+                if let schema = version[path: ["schema", "openAPIV3Schema"]] {
+                    do {
+                        _ = try StructuralSchema(schema)
+                    } catch {
+                        let field = "spec.versions[\(index)].schema." + error.path
+                        causes.append(StatusCause(reason: "FieldValueInvalid", message: "Invalid value: \(error.message)", field: field))
+                    }
+                }
             }
             require(versions.contains { $0["served"]?.boolValue == true }, "spec.versions",
                     "Invalid value: must have at least one served version", reason: "FieldValueInvalid")

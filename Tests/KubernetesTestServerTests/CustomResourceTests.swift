@@ -81,6 +81,13 @@ struct CustomResourceTests {
             let response = try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
             #expect(response.status == 422)
             #expect(response.json?[path: ["details", "causes"]]?.arrayValue?.first?["field"] == "metadata.name")
+            var badSchema = widgetCRD
+            badSchema["spec"]?["versions"] = [["name": "v1", "served": true, "storage": true,
+                                               "schema": ["openAPIV3Schema": ["type": "object", "properties": ["spec": ["type": 5]]]]]]
+            let schemaResponse = try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", badSchema)
+            #expect(schemaResponse.status == 422)
+            let field = schemaResponse.json?[path: ["details", "causes"]]?.arrayValue?.first?["field"]?.stringValue ?? ""
+            #expect(field.hasPrefix("spec.versions[0].schema.openAPIV3Schema"), "\(field)")
         }
     }
 
