@@ -43,6 +43,29 @@ struct ThroughputTests {
         }
     }
 
+    /// Memory held per stored small object (a labelled ConfigMap with managedFields), from resident set growth.
+    @Test func memoryPerStoredObject() async throws {
+        let store = APIStore(historyLimit: 1000, schemaBuilder: nil)
+        let scope = RequestScope(resource: ResourceType.builtIns.first { $0.plural == "configmaps" }!, version: "v1", namespace: "default")
+        func residentBytes() -> Int {
+            let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []
+            return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * 4096
+        }
+        let count = 20_000
+        let before = residentBytes()
+        let clock = ContinuousClock()
+        let began = clock.now
+        for index in 0..<count {
+            _ = try await store.create(scope, object: configMap("m-\(index)", labels: ["app": "bench", "index": .string(String(index % 100))]),
+                                       options: WriteOptions(fieldManager: "bench"))
+        }
+        let elapsed = clock.now - began
+        let perObject = (residentBytes() - before) / count
+        print("memory: \(count) ConfigMaps stored in \(elapsed), about \(perObject) bytes each (resident set growth)")
+        #expect(await store.resourceVersion >= Int64(count))
+        #expect(perObject < 20_000)
+    }
+
     /// A large list pages through every object exactly once.
     @Test func largeListPages() async throws {
         try await withServer { server, client async throws in
