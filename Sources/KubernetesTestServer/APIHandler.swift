@@ -38,10 +38,27 @@ struct APIHandler: HTTPRequestResponder {
             }
         }
         if request.bodyTooLarge { return Self.error(.tooLarge(limit: maxBodyBytes)) }
-        do {
-            return try await route(request)
-        } catch {
-            return Self.error(error)
+        return await withTimeout(requestTimeout) {
+            do throws(APIError) {
+                return try await route(request)
+            } catch {
+                return Self.error(error)
+            }
+        }
+    }
+
+    /// Produces the response, or a 504 once `timeout` passes (a watch's stream is not limited by this:
+    /// only producing its first response is).
+    private func withTimeout(_ timeout: Duration, _ work: @escaping @Sendable () async -> HTTPResponse) async -> HTTPResponse {
+        await withTaskGroup(of: HTTPResponse?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? Self.error(.timeout("the request did not complete within the allowed duration of \(timeout)"))
         }
     }
 
@@ -121,6 +138,12 @@ struct APIHandler: HTTPRequestResponder {
     private func resource(_ request: HTTPRequest, group: String, version: String, rest: [String], accept: String) async throws(APIError) -> HTTPResponse {
         var namespace: String?
         var remainder = rest
+        var request = request
+        // Legacy watch paths: /api/v1/watch/namespaces/<ns>/pods is ?watch=true on the list.
+        if remainder.first == "watch" {
+            remainder.removeFirst()
+            request.query["watch"] = "true"
+        }
         // namespaces/<ns>/<resource>/... addresses namespaced objects; namespaces/<ns>[/status|/finalize] the namespace itself.
         if remainder.count >= 3, remainder[0] == "namespaces", !(remainder.count == 3 && ["status", "finalize"].contains(remainder[2])) {
             namespace = remainder[1]
