@@ -188,11 +188,14 @@ struct APIHandler: HTTPRequestResponder {
             return Self.json(object)
         case (.POST, nil):
             let body = try BodyDecoding.decode(request.body, contentType: request.headers.first(name: "content-type") ?? "")
-            let created = try await store.create(scope, object: body, options: writeOptions(request))
-            return Self.json(created, status: .created)
+            let options = writeOptions(request)
+            let created = try await store.create(scope, object: body, options: options)
+            return Self.withWarnings(Self.json(created, status: .created), options)
         case (.PUT, let name?):
             let body = try BodyDecoding.decode(request.body, contentType: request.headers.first(name: "content-type") ?? "")
-            return Self.json(try await store.update(scope, name: name, object: body, subresource: subresource, options: writeOptions(request)))
+            let options = writeOptions(request)
+            let updated = try await store.update(scope, name: name, object: body, subresource: subresource, options: options)
+            return Self.withWarnings(Self.json(updated), options)
         case (.PATCH, let name?):
             let contentType = request.headers.first(name: "content-type") ?? ""
             guard let patchType = PatchType(contentType: contentType) else { throw .unsupportedMediaType(contentType) }
@@ -208,7 +211,7 @@ struct APIHandler: HTTPRequestResponder {
             }
             let existed = (try? await store.get(scope, name: name)) != nil
             let patched = try await store.patch(scope, name: name, subresource: subresource, type: patchType, patch: body, options: options)
-            return Self.json(patched, status: existed || patchType != .apply ? .ok : .created)
+            return Self.withWarnings(Self.json(patched, status: existed || patchType != .apply ? .ok : .created), options)
         case (.DELETE, let name?):
             var options = DeleteOptions()
             options.dryRun = query["dryRun"] == "All"
@@ -235,6 +238,16 @@ struct APIHandler: HTTPRequestResponder {
         }
     }
 
+    /// `Warning: 299 - "<text>"` headers, as kube-apiserver sends them (kubectl prints them).
+    static func withWarnings(_ response: HTTPResponse, _ options: WriteOptions) -> HTTPResponse {
+        var response = response
+        for message in options.warnings?.all ?? [] {
+            let quoted = message.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            response.headers.add(name: "warning", value: "299 - \"\(quoted)\"")
+        }
+        return response
+    }
+
     private func filter(_ query: [String: String], type: ResourceType, namespace: String?) throws(APIError) -> ObjectFilter {
         var filter = ObjectFilter(namespace: namespace)
         if let labels = query["labelSelector"], !labels.isEmpty { filter.labels = try LabelSelector(parsing: labels) }
@@ -250,7 +263,9 @@ struct APIHandler: HTTPRequestResponder {
             fieldManager: query["fieldManager"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultManager,
             dryRun: query["dryRun"] == "All",
             strictFieldValidation: query["fieldValidation"] == "Strict",
-            force: query["force"] == "true")
+            ignoreUnknownFields: query["fieldValidation"] == "Ignore",
+            force: query["force"] == "true",
+            warnings: WarningCollector())
     }
 
     private func watch(_ scope: RequestScope, filter: ObjectFilter, query: [String: String], accept: String) async throws(APIError) -> HTTPResponse {

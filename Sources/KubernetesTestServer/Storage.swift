@@ -1,6 +1,7 @@
 import Foundation
 import KubernetesAPI
 import NIOCore
+import Synchronization
 
 /// Where a request points: a resource type, the version the client speaks, and a namespace.
 struct RequestScope: Sendable {
@@ -17,7 +18,19 @@ struct WriteOptions: Sendable {
     var dryRun = false
     /// `fieldValidation=Strict`: unknown fields are an error instead of being pruned.
     var strictFieldValidation = false
+    /// `fieldValidation=Ignore`: unknown fields are pruned without a warning.
+    var ignoreUnknownFields = false
     var force = false
+    /// Where `Warning` headers for pruned unknown fields are collected (fieldValidation Warn, the default).
+    var warnings: WarningCollector?
+}
+
+/// Warnings a write produced, for the response's `Warning` headers.
+final class WarningCollector: Sendable {
+    private let messages = Mutex<[String]>([])
+
+    func add(_ message: String) { messages.withLock { $0.append(message) } }
+    var all: [String] { messages.withLock { $0 } }
 }
 
 /// `DeleteOptions` that change behaviour here.
@@ -274,6 +287,9 @@ actor APIStore {
             let kind = scope.resource.kind
             let list = unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", ")
             throw .badRequest("\(kind) in version \"\(scope.version)\" cannot be handled as a \(kind): strict decoding error: \(list)")
+        }
+        if !options.ignoreUnknownFields, let warnings = options.warnings {
+            for field in unknown { warnings.add("unknown field \"\(field)\"") }
         }
         result = schema.applyDefaults(pruned)
         let causes = schema.validate(result)

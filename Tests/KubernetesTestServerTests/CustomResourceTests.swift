@@ -170,6 +170,11 @@ struct CustomResourceSchemaTests {
             #expect(strict.json?["message"]?.stringValue?.contains("strict decoding error: unknown field \"spec.unknown\"") == true)
             let ignored = try await client.post("\(widgets)?fieldValidation=Ignore", sent)
             #expect(ignored.status == 201)
+            #expect(ignored.headers["warning"].isEmpty)
+            sent.setMetadata("name", "s2")
+            let warned = try await client.post("\(widgets)?fieldValidation=Warn", sent)
+            #expect(warned.status == 201)
+            #expect(warned.headers.first(name: "warning") == #"299 - "unknown field \"spec.unknown\"""#)
         }
     }
 

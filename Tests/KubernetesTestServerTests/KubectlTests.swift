@@ -222,6 +222,9 @@ struct KubectlValidationTests {
         #expect(rejected.stderr.contains("unknown field \"spec.htpp\""), "\(rejected.combined)")
         let lenient = try await kubectl.run(["apply", "--validate=false", "-f", "-"], stdin: unknown)
         #expect(lenient.succeeded, "\(lenient.combined)")
+        let warned = try await kubectl.run(["apply", "--validate=warn", "-f", "-"], stdin: unknown.replacingOccurrences(of: "name: typo", with: "name: typo-warned"))
+        #expect(warned.succeeded, "\(warned.combined)")
+        #expect(warned.stderr.contains("unknown field \"spec.htpp\""), "\(warned.combined)")
         let stored = try await kubectl.run(["get", "vs", "typo", "-o", "jsonpath={.spec}"])
         #expect(!stored.stdout.contains("htpp"), "pruned: \(stored.stdout)")
         let invalid = """
