@@ -3,8 +3,6 @@ import KubernetesAPI
 /// CustomResourceDefinition handling: checking a CRD, turning it into a served
 /// resource type, and the status conditions kube-apiserver's controllers set.
 enum CustomResources {
-    static let crdResource = ResourceType.builtIns.first { $0.plural == "customresourcedefinitions" }!
-
     /// Problems with a CRD, with field paths, as kube-apiserver's validation reports them.
     static func validate(_ crd: JSONValue) -> [StatusCause] {
         var causes: [StatusCause] = []
