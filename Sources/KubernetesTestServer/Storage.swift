@@ -450,10 +450,12 @@ actor APIStore {
         if options.dryRun { return present(object, scope) }
         let version = nextResourceVersion()
         object.setMetadata("resourceVersion", .string(String(version)))
-        if object.deletionTimestamp != nil && object.finalizers.isEmpty {
+        let isNamespace = resource.group.isEmpty && resource.plural == "namespaces"
+        if object.deletionTimestamp != nil && object.finalizers.isEmpty && !(isNamespace && namespaceHasContents(name)) {
             table.remove(key)
             record(table, .deleted, object, previous: existing, version: version)
             if resource.group == "apiextensions.k8s.io" { unregisterCustomResource(object) }
+            if resource.namespaced, let namespace = scope.namespace { finishNamespaceIfTerminating(namespace) }
             return present(object, scope)
         }
         table.put(key, object)
@@ -521,25 +523,56 @@ actor APIStore {
             throw .conflict(resource, name: name, message: "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(object.resourceVersion ?? "")")
         }
         if options.dryRun { return present(object, scope) }
-        if !object.finalizers.isEmpty {
+        let isNamespace = resource.group.isEmpty && resource.plural == "namespaces"
+        if isNamespace { deleteNamespaceContents(name) }
+        if !object.finalizers.isEmpty || (isNamespace && namespaceHasContents(name)) {
             if object.deletionTimestamp == nil {
-                let previous = object
-                object.setMetadata("deletionTimestamp", .string(Timestamp.now()))
-                object.setMetadata("deletionGracePeriodSeconds", .integer(0))
-                let version = nextResourceVersion()
-                object.setMetadata("resourceVersion", .string(String(version)))
-                table.put(key, object)
-                record(table, .modified, object, previous: previous, version: version)
+                object = markDeleting(object, in: table, key: key)
             }
             return present(object, scope)
         }
-        if resource.group.isEmpty && resource.plural == "namespaces" { deleteNamespaceContents(name) }
         let version = nextResourceVersion()
         object.setMetadata("resourceVersion", .string(String(version)))
         table.remove(key)
         record(table, .deleted, object, previous: nil, version: version)
         if resource.group == "apiextensions.k8s.io" { unregisterCustomResource(object) }
+        if resource.namespaced, let namespace = scope.namespace { finishNamespaceIfTerminating(namespace) }
         return present(object, scope)
+    }
+
+    /// Graceful deletion: `deletionTimestamp` set, generation bumped, kept until its finalizers are gone
+    /// (a namespace also turns Terminating until it is empty).
+    private func markDeleting(_ original: JSONValue, in table: ResourceTable, key: String) -> JSONValue {
+        var object = original
+        object.setMetadata("deletionTimestamp", .string(Timestamp.now()))
+        object.setMetadata("deletionGracePeriodSeconds", .integer(0))
+        object.setMetadata("generation", .integer((original[path: ["metadata", "generation"]]?.integerValue ?? 1) + 1))
+        if table.resource.group.isEmpty && table.resource.plural == "namespaces" {
+            var status = object["status"]?.objectValue ?? [:]
+            status["phase"] = "Terminating"
+            object["status"] = .object(status)
+        }
+        let version = nextResourceVersion()
+        object.setMetadata("resourceVersion", .string(String(version)))
+        table.put(key, object)
+        record(table, .modified, object, previous: original, version: version)
+        return object
+    }
+
+    private func namespaceHasContents(_ namespace: String) -> Bool {
+        let prefix = "\(namespace)/"
+        return tables.values.contains { $0.resource.namespaced && $0.objects.keys.contains { $0.hasPrefix(prefix) } }
+    }
+
+    /// Removes a Terminating namespace once its last object and its own finalizers are gone.
+    private func finishNamespaceIfTerminating(_ namespace: String) {
+        guard let table = tables[GroupResource(group: "", resource: "namespaces")],
+              var object = table.objects[namespace], object.deletionTimestamp != nil, object.finalizers.isEmpty,
+              !namespaceHasContents(namespace) else { return }
+        let version = nextResourceVersion()
+        object.setMetadata("resourceVersion", .string(String(version)))
+        table.remove(namespace)
+        record(table, .deleted, object, previous: nil, version: version)
     }
 
     func deleteCollection(_ scope: RequestScope, filter: ObjectFilter, options: DeleteOptions) throws(APIError) -> [JSONValue] {
@@ -551,12 +584,17 @@ actor APIStore {
         return deleted
     }
 
-    /// A namespace's objects go with it (kube-apiserver's namespace controller does this asynchronously).
+    /// A namespace's objects go with it, as kube-apiserver's namespace controller deletes them:
+    /// objects with finalizers are only marked deleting and keep the namespace Terminating.
     private func deleteNamespaceContents(_ namespace: String) {
         let prefix = "\(namespace)/"
         for table in tables.values where table.resource.namespaced {
-            for key in table.objects.keys where key.hasPrefix(prefix) {
+            for key in table.objects.keys.filter({ $0.hasPrefix(prefix) }) {
                 guard var object = table.objects[key] else { continue }
+                if !object.finalizers.isEmpty {
+                    if object.deletionTimestamp == nil { _ = markDeleting(object, in: table, key: key) }
+                    continue
+                }
                 let version = nextResourceVersion()
                 object.setMetadata("resourceVersion", .string(String(version)))
                 table.remove(key)

@@ -304,6 +304,29 @@ struct CRUDTests {
             #expect(namespace.json?[path: ["status", "phase"]] == "Active")
             #expect(try await client.delete("/api/v1/namespaces/temp").status == 200)
             #expect(try await client.get("/api/v1/namespaces/temp/configmaps/a").status == 404)
+            #expect(try await client.get("/api/v1/namespaces/temp").status == 404)
+        }
+    }
+
+    @Test func namespaceStaysTerminatingWhileAnObjectHasFinalizers() async throws {
+        try await withServer { _, client async throws in
+            _ = try await client.post("/api/v1/namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "held"]])
+            var map = configMap("pinned", namespace: "held")
+            map.setMetadata("finalizers", ["example.com/hold"])
+            _ = try await client.post("/api/v1/namespaces/held/configmaps", map)
+            _ = try await client.post("/api/v1/namespaces/held/configmaps", configMap("free", namespace: "held"))
+            #expect(try await client.delete("/api/v1/namespaces/held").status == 200)
+            let namespace = try await client.get("/api/v1/namespaces/held")
+            #expect(namespace.json?[path: ["status", "phase"]] == "Terminating")
+            #expect(try await client.get("/api/v1/namespaces/held/configmaps/free").status == 404)
+            let refused = try await client.post("/api/v1/namespaces/held/configmaps", configMap("late", namespace: "held"))
+            #expect(refused.status == 403)
+            let pinned = try #require(try await client.get("/api/v1/namespaces/held/configmaps/pinned").json)
+            #expect(pinned.deletionTimestamp != nil)
+            #expect(pinned[path: ["metadata", "generation"]] == 2)
+            _ = try await client.patch("/api/v1/namespaces/held/configmaps/pinned", ["metadata": ["finalizers": nil]], type: "application/merge-patch+json")
+            #expect(try await client.get("/api/v1/namespaces/held/configmaps/pinned").status == 404)
+            #expect(try await client.get("/api/v1/namespaces/held").status == 404)
         }
     }
 }
