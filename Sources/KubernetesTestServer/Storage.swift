@@ -130,6 +130,11 @@ actor APIStore {
         return table.resource
     }
 
+    /// The type of `kind` in `group` that serves `version`.
+    func resolve(group: String, version: String, kind: String) -> ResourceType? {
+        tables.values.first { $0.resource.group == group && $0.resource.kind == kind && $0.resource.versions.contains(version) }?.resource
+    }
+
     func resourceTypes() -> [ResourceType] {
         tables.values.map(\.resource).sorted { ($0.group, $0.plural) < ($1.group, $1.plural) }
     }

@@ -80,6 +80,17 @@ struct CRUDTests {
         }
     }
 
+    @Test func seedingAndReadingBackWithoutHTTP() async throws {
+        try await withServer { server, client async throws in
+            try await server.seed((0..<50).map { configMap("seed-\($0)") } + [
+                ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "extra"]],
+            ])
+            #expect(try await server.objects(apiVersion: "v1", kind: "ConfigMap").count == 50)
+            #expect(try await client.get("/api/v1/namespaces/extra").status == 200)
+            await #expect(throws: (any Error).self) { try await server.seed([["apiVersion": "nope/v1", "kind": "Thing"]]) }
+        }
+    }
+
     @Test func noOpUpdateKeepsResourceVersion() async throws {
         try await withServer { _, client async throws in
             let created = try #require(try await client.post("/api/v1/namespaces/default/configmaps", configMap("same")).json)
