@@ -38,10 +38,27 @@ struct APIHandler: HTTPRequestResponder {
             }
         }
         if request.bodyTooLarge { return Self.error(.tooLarge(limit: maxBodyBytes)) }
-        do {
-            return try await route(request)
-        } catch {
-            return Self.error(error)
+        return await withTimeout(requestTimeout) {
+            do throws(APIError) {
+                return try await route(request)
+            } catch {
+                return Self.error(error)
+            }
+        }
+    }
+
+    /// Produces the response, or a 504 once `timeout` passes (a watch's stream is not limited by this:
+    /// only producing its first response is).
+    private func withTimeout(_ timeout: Duration, _ work: @escaping @Sendable () async -> HTTPResponse) async -> HTTPResponse {
+        await withTaskGroup(of: HTTPResponse?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? Self.error(.timeout("the request did not complete within the allowed duration of \(timeout)"))
         }
     }
 
@@ -121,6 +138,12 @@ struct APIHandler: HTTPRequestResponder {
     private func resource(_ request: HTTPRequest, group: String, version: String, rest: [String], accept: String) async throws(APIError) -> HTTPResponse {
         var namespace: String?
         var remainder = rest
+        var request = request
+        // Legacy watch paths: /api/v1/watch/namespaces/<ns>/pods is ?watch=true on the list.
+        if remainder.first == "watch" {
+            remainder.removeFirst()
+            request.query["watch"] = "true"
+        }
         // namespaces/<ns>/<resource>/... addresses namespaced objects; namespaces/<ns>[/status|/finalize] the namespace itself.
         if remainder.count >= 3, remainder[0] == "namespaces", !(remainder.count == 3 && ["status", "finalize"].contains(remainder[2])) {
             namespace = remainder[1]
@@ -165,11 +188,14 @@ struct APIHandler: HTTPRequestResponder {
             return Self.json(object)
         case (.POST, nil):
             let body = try BodyDecoding.decode(request.body, contentType: request.headers.first(name: "content-type") ?? "")
-            let created = try await store.create(scope, object: body, options: writeOptions(request))
-            return Self.json(created, status: .created)
+            let options = writeOptions(request)
+            let created = try await store.create(scope, object: body, options: options)
+            return Self.withWarnings(Self.json(created, status: .created), options)
         case (.PUT, let name?):
             let body = try BodyDecoding.decode(request.body, contentType: request.headers.first(name: "content-type") ?? "")
-            return Self.json(try await store.update(scope, name: name, object: body, subresource: subresource, options: writeOptions(request)))
+            let options = writeOptions(request)
+            let updated = try await store.update(scope, name: name, object: body, subresource: subresource, options: options)
+            return Self.withWarnings(Self.json(updated), options)
         case (.PATCH, let name?):
             let contentType = request.headers.first(name: "content-type") ?? ""
             guard let patchType = PatchType(contentType: contentType) else { throw .unsupportedMediaType(contentType) }
@@ -185,7 +211,7 @@ struct APIHandler: HTTPRequestResponder {
             }
             let existed = (try? await store.get(scope, name: name)) != nil
             let patched = try await store.patch(scope, name: name, subresource: subresource, type: patchType, patch: body, options: options)
-            return Self.json(patched, status: existed || patchType != .apply ? .ok : .created)
+            return Self.withWarnings(Self.json(patched, status: existed || patchType != .apply ? .ok : .created), options)
         case (.DELETE, let name?):
             var options = DeleteOptions()
             options.dryRun = query["dryRun"] == "All"
@@ -212,6 +238,16 @@ struct APIHandler: HTTPRequestResponder {
         }
     }
 
+    /// `Warning: 299 - "<text>"` headers, as kube-apiserver sends them (kubectl prints them).
+    static func withWarnings(_ response: HTTPResponse, _ options: WriteOptions) -> HTTPResponse {
+        var response = response
+        for message in options.warnings?.all ?? [] {
+            let quoted = message.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            response.headers.add(name: "warning", value: "299 - \"\(quoted)\"")
+        }
+        return response
+    }
+
     private func filter(_ query: [String: String], type: ResourceType, namespace: String?) throws(APIError) -> ObjectFilter {
         var filter = ObjectFilter(namespace: namespace)
         if let labels = query["labelSelector"], !labels.isEmpty { filter.labels = try LabelSelector(parsing: labels) }
@@ -227,7 +263,9 @@ struct APIHandler: HTTPRequestResponder {
             fieldManager: query["fieldManager"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultManager,
             dryRun: query["dryRun"] == "All",
             strictFieldValidation: query["fieldValidation"] == "Strict",
-            force: query["force"] == "true")
+            ignoreUnknownFields: query["fieldValidation"] == "Ignore",
+            force: query["force"] == "true",
+            warnings: WarningCollector())
     }
 
     private func watch(_ scope: RequestScope, filter: ObjectFilter, query: [String: String], accept: String) async throws(APIError) -> HTTPResponse {

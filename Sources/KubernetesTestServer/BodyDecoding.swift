@@ -22,6 +22,16 @@ enum BodyDecoding {
     }
 
     static func decodeYAML(_ text: String) throws(APIError) -> JSONValue {
+        // Flow-style nesting is bounded before the (recursive) YAML composer sees it.
+        var depth = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") {
+                depth += 1
+                if depth > JSONCoding.maximumDepth { throw .badRequest("error converting YAML to JSON: nesting too deep") }
+            } else if byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}") {
+                depth = max(0, depth - 1)
+            }
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)

@@ -3,8 +3,6 @@ import KubernetesAPI
 /// CustomResourceDefinition handling: checking a CRD, turning it into a served
 /// resource type, and the status conditions kube-apiserver's controllers set.
 enum CustomResources {
-    static let crdResource = ResourceType.builtIns.first { $0.plural == "customresourcedefinitions" }!
-
     /// Problems with a CRD, with field paths, as kube-apiserver's validation reports them.
     static func validate(_ crd: JSONValue) -> [StatusCause] {
         var causes: [StatusCause] = []
@@ -32,6 +30,14 @@ enum CustomResources {
             require(storage == 1, "spec.versions", "Invalid value: must have exactly one version marked as storage version", reason: "FieldValueInvalid")
             for (index, version) in versions.enumerated() {
                 require(!(version["name"]?.stringValue ?? "").isEmpty, "spec.versions[\(index)].name", "Required value")
+                if let schema = version[path: ["schema", "openAPIV3Schema"]] {
+                    do {
+                        _ = try StructuralSchema(schema)
+                    } catch {
+                        let field = "spec.versions[\(index)].schema." + error.path
+                        causes.append(StatusCause(reason: "FieldValueInvalid", message: "Invalid value: \(error.message)", field: field))
+                    }
+                }
             }
             require(versions.contains { $0["served"]?.boolValue == true }, "spec.versions",
                     "Invalid value: must have at least one served version", reason: "FieldValueInvalid")

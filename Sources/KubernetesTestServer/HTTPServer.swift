@@ -120,11 +120,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             self.body = nil
             let keepAlive = head.isKeepAlive
             let version = head.version
+            let isHead = head.method == .HEAD
             let channel = context.channel
             let responder = self.responder
             Task {
                 let response = await responder.respond(to: request)
-                await HTTPConnectionHandler.write(response, to: channel, version: version, keepAlive: keepAlive)
+                await HTTPConnectionHandler.write(response, to: channel, version: version, keepAlive: keepAlive, isHead: isHead)
             }
         }
     }
@@ -133,7 +134,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         context.close(promise: nil)
     }
 
-    private static func write(_ response: HTTPResponse, to channel: any Channel, version: HTTPVersion, keepAlive: Bool) async {
+    private static func write(_ response: HTTPResponse, to channel: any Channel, version: HTTPVersion, keepAlive: Bool, isHead: Bool) async {
         var headers = response.headers
         switch response.body {
         case .closeConnection:
@@ -143,7 +144,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
             let head = HTTPResponseHead(version: version, status: response.status, headers: headers)
             channel.write(HTTPServerResponsePart.head(head), promise: nil)
-            if buffer.readableBytes > 0 { channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil) }
+            if buffer.readableBytes > 0 && !isHead { channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil) }
             let done: EventLoopFuture<Void> = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
             if !keepAlive {
                 try? await done.get()

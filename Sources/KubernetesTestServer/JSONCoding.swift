@@ -36,83 +36,92 @@ enum JSONCoding {
 
     /// Keys are written sorted so output is deterministic (tests, diffs, hashes).
     static func encode(_ value: JSONValue, into buffer: inout ByteBuffer) {
-        switch value {
-        case .null: buffer.writeStaticString("null")
-        case .bool(let flag):
-            if flag { buffer.writeStaticString("true") } else { buffer.writeStaticString("false") }
-        case .integer(let number): buffer.writeString(String(number))
-        case .double(let number):
-            if number.isFinite {
-                if number.rounded() == number && abs(number) < 1e15 {
-                    buffer.writeString(String(Int64(number)))
-                } else {
-                    buffer.writeString("\(number)")
-                }
-            } else {
-                buffer.writeStaticString("null")
-            }
-        case .string(let text): writeString(text, into: &buffer)
-        case .array(let items):
-            buffer.writeInteger(UInt8(ascii: "["))
-            var first = true
-            for item in items {
-                if !first { buffer.writeInteger(UInt8(ascii: ",")) }
-                first = false
-                encode(item, into: &buffer)
-            }
-            buffer.writeInteger(UInt8(ascii: "]"))
-        case .object(let members):
-            buffer.writeInteger(UInt8(ascii: "{"))
-            var first = true
-            for key in members.keys.sorted() {
-                if !first { buffer.writeInteger(UInt8(ascii: ",")) }
-                first = false
-                writeString(key, into: &buffer)
-                buffer.writeInteger(UInt8(ascii: ":"))
-                encode(members[key]!, into: &buffer)
-            }
-            buffer.writeInteger(UInt8(ascii: "}"))
-        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        encode(value, into: &bytes)
+        buffer.writeBytes(bytes)
     }
 
     static func encode(_ value: JSONValue) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: 256)
-        encode(value, into: &buffer)
-        return buffer
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        encode(value, into: &bytes)
+        return ByteBuffer(bytes: bytes)
     }
 
     static func encodeString(_ value: JSONValue) -> String {
-        String(buffer: encode(value))
+        var bytes: [UInt8] = []
+        encode(value, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Encodes into a byte array: appending to an array is much cheaper than
+    /// writing byte-sized integers into a ByteBuffer, and one copy at the end is linear.
+    static func encode(_ value: JSONValue, into bytes: inout [UInt8]) {
+        switch value {
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .integer(let number): bytes.append(contentsOf: String(number).utf8)
+        case .double(let number):
+            if !number.isFinite {
+                bytes.append(contentsOf: "null".utf8)
+            } else if number.rounded() == number && abs(number) < 1e15 {
+                bytes.append(contentsOf: String(Int64(number)).utf8)
+            } else {
+                bytes.append(contentsOf: "\(number)".utf8)
+            }
+        case .string(let text): writeString(text, into: &bytes)
+        case .array(let items):
+            bytes.append(UInt8(ascii: "["))
+            var first = true
+            for item in items {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                encode(item, into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                writeString(key, into: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                encode(member, into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ text: String, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "\""))
+    static func writeString(_ text: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
         var needsEscape = false
         for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
             needsEscape = true
             break
         }
         if !needsEscape {
-            buffer.writeString(text)
+            bytes.append(contentsOf: text.utf8)
         } else {
             for byte in text.utf8 {
                 switch byte {
-                case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
-                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+                case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
                 case 0..<0x20:
-                    buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hexDigits[Int(byte >> 4)])
-                    buffer.writeInteger(hexDigits[Int(byte & 0xF)])
-                default: buffer.writeInteger(byte)
+                    bytes.append(contentsOf: Array("\\u00".utf8))
+                    bytes.append(hexDigits[Int(byte >> 4)])
+                    bytes.append(hexDigits[Int(byte & 0xF)])
+                default: bytes.append(byte)
                 }
             }
         }
-        buffer.writeInteger(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// Nesting deeper than this is rejected rather than risking the stack.

@@ -184,7 +184,7 @@ enum ServerSideApply {
         for index in entries.indices where !(entries[index].manager == manager && entries[index].operation == "Apply") {
             for path in appliedSet.paths {
                 for owned in entries[index].fields.overlapping(path)
-                where !JSONPatch.jsonEqual(FieldSet.value(at: path, in: base) ?? .null, FieldSet.value(at: path, in: applied) ?? .null) {
+                where !isContained(FieldSet.value(at: path, in: applied) ?? .null, in: FieldSet.value(at: path, in: base) ?? .null) {
                     if force {
                         entries[index].fields.paths.remove(owned)
                     } else {
@@ -218,8 +218,27 @@ enum ServerSideApply {
         return result
     }
 
-    /// Applied maps merge into the live object; lists and scalars replace.
+    /// Whether applying `applied` over `live` changes nothing: maps by subset, lists of the same
+    /// length element by element (so server-defaulted members such as a port's protocol do not count
+    /// as a different value), scalars by JSON equality.
+    static func isContained(_ applied: JSONValue, in live: JSONValue) -> Bool {
+        switch (applied, live) {
+        case (.object(let appliedMembers), .object(let liveMembers)):
+            return appliedMembers.allSatisfy { key, value in liveMembers[key].map { isContained(value, in: $0) } ?? false }
+        case (.array(let appliedItems), .array(let liveItems)):
+            return appliedItems.count == liveItems.count && zip(appliedItems, liveItems).allSatisfy { isContained($0, in: $1) }
+        default:
+            return JSONPatch.jsonEqual(applied, live)
+        }
+    }
+
+    /// Applied maps merge into the live object; a list of objects with as many elements as the
+    /// live one merges element by element (keeping server defaults inside them); other lists and scalars replace.
     static func merge(_ applied: JSONValue, into live: JSONValue) -> JSONValue {
+        if case .array(let appliedItems) = applied, case .array(let liveItems) = live, appliedItems.count == liveItems.count,
+           appliedItems.allSatisfy({ $0.objectValue != nil }), liveItems.allSatisfy({ $0.objectValue != nil }) {
+            return .array(zip(appliedItems, liveItems).map { merge($0, into: $1) })
+        }
         guard case .object(let appliedMembers) = applied, case .object(var liveMembers) = live else { return applied }
         for (key, value) in appliedMembers {
             if key == "metadata", case .object(var metadata) = value {

@@ -14,7 +14,7 @@ enum OpenAPI {
     /// A protobuf `openapi_v2.Document` holding just `swagger: "2.0"` (field 1, a string).
     static let v2Protobuf: [UInt8] = [0x0A, 0x03] + Array("2.0".utf8)
 
-    static let v2ProtobufContentType = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    static let v2ProtobufContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 
     static func v2JSON() -> JSONValue {
         ["swagger": "2.0", "info": ["title": "Kubernetes", "version": .string(Discovery.kubernetesVersion.git)], "paths": [:], "definitions": [:]]

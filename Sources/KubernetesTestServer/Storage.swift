@@ -1,6 +1,7 @@
 import Foundation
 import KubernetesAPI
 import NIOCore
+import Synchronization
 
 /// Where a request points: a resource type, the version the client speaks, and a namespace.
 struct RequestScope: Sendable {
@@ -17,7 +18,19 @@ struct WriteOptions: Sendable {
     var dryRun = false
     /// `fieldValidation=Strict`: unknown fields are an error instead of being pruned.
     var strictFieldValidation = false
+    /// `fieldValidation=Ignore`: unknown fields are pruned without a warning.
+    var ignoreUnknownFields = false
     var force = false
+    /// Where `Warning` headers for pruned unknown fields are collected (fieldValidation Warn, the default).
+    var warnings: WarningCollector?
+}
+
+/// Warnings a write produced, for the response's `Warning` headers.
+final class WarningCollector: Sendable {
+    private let messages = Mutex<[String]>([])
+
+    func add(_ message: String) { messages.withLock { $0.append(message) } }
+    var all: [String] { messages.withLock { $0 } }
 }
 
 /// `DeleteOptions` that change behaviour here.
@@ -77,6 +90,7 @@ actor APIStore {
     private let watchBufferLimit: Int
     private let schemaBuilder: SchemaBuilder?
     private var forcedGoneWatches = 0
+    private var defaults = BuiltInDefaults()
 
     static let initialNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
@@ -114,6 +128,11 @@ actor APIStore {
     func resolve(group: String, version: String, plural: String) -> ResourceType? {
         guard let table = tables[GroupResource(group: group, resource: plural)], table.resource.versions.contains(version) else { return nil }
         return table.resource
+    }
+
+    /// The type of `kind` in `group` that serves `version`.
+    func resolve(group: String, version: String, kind: String) -> ResourceType? {
+        tables.values.first { $0.resource.group == group && $0.resource.kind == kind && $0.resource.versions.contains(version) }?.resource
     }
 
     func resourceTypes() -> [ResourceType] {
@@ -214,14 +233,55 @@ actor APIStore {
                 throw .badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(scope.apiVersion))")
             }
         }
-        if object["metadata"] != nil, object["metadata"]?.objectValue == nil {
-            throw .badRequest("\(scope.resource.kind) in version \"\(scope.version)\" cannot be handled as a \(scope.resource.kind): metadata must be an object")
+        let kind = scope.resource.kind
+        func undecodable(_ detail: String) -> APIError {
+            .badRequest("\(kind) in version \"\(scope.version)\" cannot be handled as a \(kind): \(detail)")
         }
+        guard let metadata = object["metadata"] else { return }
+        guard case .object(let members) = metadata else { throw undecodable("json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta") }
+        for field in ["name", "namespace", "generateName", "resourceVersion", "uid"] {
+            if let value = members[field], value != .null, value.stringValue == nil {
+                throw undecodable("json: cannot unmarshal into Go struct field ObjectMeta.metadata.\(field) of type string")
+            }
+        }
+        for field in ["labels", "annotations"] {
+            guard let value = members[field], value != .null else { continue }
+            guard case .object(let entries) = value, entries.values.allSatisfy({ $0.stringValue != nil }) else {
+                throw undecodable("json: cannot unmarshal into Go struct field ObjectMeta.metadata.\(field) of type map[string]string")
+            }
+        }
+        if let finalizers = members["finalizers"], finalizers != .null {
+            guard case .array(let items) = finalizers, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw undecodable("json: cannot unmarshal into Go struct field ObjectMeta.metadata.finalizers of type []string")
+            }
+        }
+    }
+
+    /// Label values kube-apiserver refuses (422), with their field paths.
+    private func labelProblems(_ object: JSONValue) -> [StatusCause] {
+        guard case .object(let labels)? = object[path: ["metadata", "labels"]] else { return [] }
+        var causes: [StatusCause] = []
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
+            let text = value.stringValue ?? ""
+            let validCharacters = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+            let edgesAlphanumeric = text.isEmpty || (text.first!.isLetter || text.first!.isNumber) && (text.last!.isLetter || text.last!.isNumber)
+            if text.count > 63 || !validCharacters || !edgesAlphanumeric {
+                causes.append(StatusCause(reason: "FieldValueInvalid",
+                                          message: "Invalid value: \"\(text)\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+                                          field: "metadata.labels"))
+            }
+            if key.isEmpty || key.count > 317 || !key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }) {
+                causes.append(StatusCause(reason: "FieldValueInvalid", message: "Invalid value: \"\(key)\": name part must consist of alphanumeric characters, '-', '_' or '.'", field: "metadata.labels"))
+            }
+        }
+        return causes
     }
 
     /// Schema defaulting, pruning (or, under strict validation, rejection) of unknown fields and validation.
     private func admit(_ object: JSONValue, _ scope: RequestScope, options: WriteOptions, name: String) throws(APIError) -> JSONValue {
         var result = object
+        let labelCauses = labelProblems(object)
+        if !labelCauses.isEmpty { throw .invalid(scope.resource, name: name, causes: labelCauses) }
         if scope.resource.group == "apiextensions.k8s.io" {
             let causes = CustomResources.validate(result)
             if !causes.isEmpty { throw .invalid(scope.resource, name: name, causes: causes) }
@@ -232,6 +292,9 @@ actor APIStore {
             let kind = scope.resource.kind
             let list = unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", ")
             throw .badRequest("\(kind) in version \"\(scope.version)\" cannot be handled as a \(kind): strict decoding error: \(list)")
+        }
+        if !options.ignoreUnknownFields, let warnings = options.warnings {
+            for field in unknown { warnings.add("unknown field \"\(field)\"") }
         }
         result = schema.applyDefaults(pruned)
         let causes = schema.validate(result)
@@ -286,6 +349,7 @@ actor APIStore {
         if table.objects[key] != nil { throw .alreadyExists(resource, name: name) }
         if resource.resetsStatusOnCreate { object.removeMember("status") }
         object = try admit(object, scope, options: options, name: name)
+        defaults.applyOnCreate(&object, resource: resource)
         object["apiVersion"] = .string(resource.storageAPIVersion)
         object["kind"] = .string(resource.kind)
         let now = Timestamp.now()
@@ -359,6 +423,7 @@ actor APIStore {
             }
         }
         object = try admit(object, scope, options: options, name: name)
+        defaults.applyOnUpdate(&object, previous: existing, resource: resource)
         object["apiVersion"] = .string(resource.storageAPIVersion)
         object["kind"] = .string(resource.kind)
         if resource.plural == "namespaces" && resource.group.isEmpty {
@@ -390,10 +455,12 @@ actor APIStore {
         if options.dryRun { return present(object, scope) }
         let version = nextResourceVersion()
         object.setMetadata("resourceVersion", .string(String(version)))
-        if object.deletionTimestamp != nil && object.finalizers.isEmpty {
+        let isNamespace = resource.group.isEmpty && resource.plural == "namespaces"
+        if object.deletionTimestamp != nil && object.finalizers.isEmpty && !(isNamespace && namespaceHasContents(name)) {
             table.remove(key)
             record(table, .deleted, object, previous: existing, version: version)
             if resource.group == "apiextensions.k8s.io" { unregisterCustomResource(object) }
+            if resource.namespaced, let namespace = scope.namespace { finishNamespaceIfTerminating(namespace) }
             return present(object, scope)
         }
         table.put(key, object)
@@ -461,25 +528,56 @@ actor APIStore {
             throw .conflict(resource, name: name, message: "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(object.resourceVersion ?? "")")
         }
         if options.dryRun { return present(object, scope) }
-        if !object.finalizers.isEmpty {
+        let isNamespace = resource.group.isEmpty && resource.plural == "namespaces"
+        if isNamespace { deleteNamespaceContents(name) }
+        if !object.finalizers.isEmpty || (isNamespace && namespaceHasContents(name)) {
             if object.deletionTimestamp == nil {
-                let previous = object
-                object.setMetadata("deletionTimestamp", .string(Timestamp.now()))
-                object.setMetadata("deletionGracePeriodSeconds", .integer(0))
-                let version = nextResourceVersion()
-                object.setMetadata("resourceVersion", .string(String(version)))
-                table.put(key, object)
-                record(table, .modified, object, previous: previous, version: version)
+                object = markDeleting(object, in: table, key: key)
             }
             return present(object, scope)
         }
-        if resource.group.isEmpty && resource.plural == "namespaces" { deleteNamespaceContents(name) }
         let version = nextResourceVersion()
         object.setMetadata("resourceVersion", .string(String(version)))
         table.remove(key)
         record(table, .deleted, object, previous: nil, version: version)
         if resource.group == "apiextensions.k8s.io" { unregisterCustomResource(object) }
+        if resource.namespaced, let namespace = scope.namespace { finishNamespaceIfTerminating(namespace) }
         return present(object, scope)
+    }
+
+    /// Graceful deletion: `deletionTimestamp` set, generation bumped, kept until its finalizers are gone
+    /// (a namespace also turns Terminating until it is empty).
+    private func markDeleting(_ original: JSONValue, in table: ResourceTable, key: String) -> JSONValue {
+        var object = original
+        object.setMetadata("deletionTimestamp", .string(Timestamp.now()))
+        object.setMetadata("deletionGracePeriodSeconds", .integer(0))
+        object.setMetadata("generation", .integer((original[path: ["metadata", "generation"]]?.integerValue ?? 1) + 1))
+        if table.resource.group.isEmpty && table.resource.plural == "namespaces" {
+            var status = object["status"]?.objectValue ?? [:]
+            status["phase"] = "Terminating"
+            object["status"] = .object(status)
+        }
+        let version = nextResourceVersion()
+        object.setMetadata("resourceVersion", .string(String(version)))
+        table.put(key, object)
+        record(table, .modified, object, previous: original, version: version)
+        return object
+    }
+
+    private func namespaceHasContents(_ namespace: String) -> Bool {
+        let prefix = "\(namespace)/"
+        return tables.values.contains { $0.resource.namespaced && $0.objects.keys.contains { $0.hasPrefix(prefix) } }
+    }
+
+    /// Removes a Terminating namespace once its last object and its own finalizers are gone.
+    private func finishNamespaceIfTerminating(_ namespace: String) {
+        guard let table = tables[GroupResource(group: "", resource: "namespaces")],
+              var object = table.objects[namespace], object.deletionTimestamp != nil, object.finalizers.isEmpty,
+              !namespaceHasContents(namespace) else { return }
+        let version = nextResourceVersion()
+        object.setMetadata("resourceVersion", .string(String(version)))
+        table.remove(namespace)
+        record(table, .deleted, object, previous: nil, version: version)
     }
 
     func deleteCollection(_ scope: RequestScope, filter: ObjectFilter, options: DeleteOptions) throws(APIError) -> [JSONValue] {
@@ -491,12 +589,17 @@ actor APIStore {
         return deleted
     }
 
-    /// A namespace's objects go with it (kube-apiserver's namespace controller does this asynchronously).
+    /// A namespace's objects go with it, as kube-apiserver's namespace controller deletes them:
+    /// objects with finalizers are only marked deleting and keep the namespace Terminating.
     private func deleteNamespaceContents(_ namespace: String) {
         let prefix = "\(namespace)/"
         for table in tables.values where table.resource.namespaced {
-            for key in table.objects.keys where key.hasPrefix(prefix) {
+            for key in table.objects.keys.filter({ $0.hasPrefix(prefix) }) {
                 guard var object = table.objects[key] else { continue }
+                if !object.finalizers.isEmpty {
+                    if object.deletionTimestamp == nil { _ = markDeleting(object, in: table, key: key) }
+                    continue
+                }
                 let version = nextResourceVersion()
                 object.setMetadata("resourceVersion", .string(String(version)))
                 table.remove(key)

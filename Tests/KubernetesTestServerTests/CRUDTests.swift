@@ -80,6 +80,17 @@ struct CRUDTests {
         }
     }
 
+    @Test func seedingAndReadingBackWithoutHTTP() async throws {
+        try await withServer { server, client async throws in
+            try await server.seed((0..<50).map { configMap("seed-\($0)") } + [
+                ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "extra"]],
+            ])
+            #expect(try await server.objects(apiVersion: "v1", kind: "ConfigMap").count == 50)
+            #expect(try await client.get("/api/v1/namespaces/extra").status == 200)
+            await #expect(throws: (any Error).self) { try await server.seed([["apiVersion": "nope/v1", "kind": "Thing"]]) }
+        }
+    }
+
     @Test func noOpUpdateKeepsResourceVersion() async throws {
         try await withServer { _, client async throws in
             let created = try #require(try await client.post("/api/v1/namespaces/default/configmaps", configMap("same")).json)
@@ -136,6 +147,68 @@ struct CRUDTests {
         }
     }
 
+    @Test func serviceDefaultsLikeKubeAPIServer() async throws {
+        try await withServer { _, client async throws in
+            let service: JSONValue = ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "d"],
+                                      "spec": ["selector": ["app": "d"], "ports": [["port": 80]]]]
+            let created = try #require(try await client.post("/api/v1/namespaces/default/services", service).json)
+            let clusterIP = try #require(created[path: ["spec", "clusterIP"]]?.stringValue)
+            #expect(clusterIP.hasPrefix("10.96."))
+            #expect(created[path: ["spec", "type"]] == "ClusterIP")
+            #expect(created[path: ["spec", "ports"]]?.arrayValue?.first?["protocol"] == "TCP")
+            #expect(created[path: ["spec", "ports"]]?.arrayValue?.first?["targetPort"] == 80)
+            var replacement = service
+            replacement.setMetadata("resourceVersion", created["metadata"]?["resourceVersion"])
+            let updated = try #require(try await client.put("/api/v1/namespaces/default/services/d", replacement).json)
+            #expect(updated[path: ["spec", "clusterIP"]]?.stringValue == clusterIP)
+            let other = try #require(try await client.post("/api/v1/namespaces/default/services",
+                                                           ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "e"], "spec": ["ports": [["port": 81]]]]).json)
+            #expect(other[path: ["spec", "clusterIP"]]?.stringValue != clusterIP)
+        }
+    }
+
+    @Test func secretStringDataBecomesData() async throws {
+        try await withServer { _, client async throws in
+            let secret: JSONValue = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "s"], "stringData": ["password": "hunter2"]]
+            let created = try #require(try await client.post("/api/v1/namespaces/default/secrets", secret).json)
+            #expect(created[path: ["data", "password"]] == .string(Data("hunter2".utf8).base64EncodedString()))
+            #expect(created["stringData"] == nil)
+            #expect(created["type"] == "Opaque")
+        }
+    }
+
+    @Test func concurrentWritersWithRetryLoseNoUpdate() async throws {
+        try await withServer { _, client async throws in
+            _ = try await client.post("/api/v1/namespaces/default/configmaps", configMap("counter", data: ["n": "0"]))
+            let writers = 8
+            let increments = 10
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<writers {
+                    group.addTask {
+                        var conflicts = 0
+                        for _ in 0..<increments {
+                            while true {
+                                var object = try #require(try await client.get("/api/v1/namespaces/default/configmaps/counter").json)
+                                let value = Int(object[path: ["data", "n"]]?.stringValue ?? "") ?? -1
+                                object["data"] = ["n": .string(String(value + 1))]
+                                let response = try await client.put("/api/v1/namespaces/default/configmaps/counter", object)
+                                if response.status == 200 { break }
+                                #expect(response.status == 409)
+                                conflicts += 1
+                            }
+                        }
+                        return conflicts
+                    }
+                }
+                var totalConflicts = 0
+                for try await conflicts in group { totalConflicts += conflicts }
+                print("concurrent writers: \(totalConflicts) conflicts retried")
+            }
+            let final = try await client.get("/api/v1/namespaces/default/configmaps/counter")
+            #expect(final.json?[path: ["data", "n"]] == .string(String(writers * increments)))
+        }
+    }
+
     @Test func finalizersHoldDeletion() async throws {
         try await withServer { _, client async throws in
             var map = configMap("held")
@@ -188,6 +261,20 @@ struct CRUDTests {
             let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
             let deepResponse = try await client.request(.POST, "/api/v1/namespaces/default/configmaps", rawBody: .init(string: deep))
             #expect(deepResponse.status == 400)
+            let deepYAML = String(repeating: "{a: ", count: 20000) + String(repeating: "}", count: 20000)
+            let yamlResponse = try await client.request(.PATCH, "/api/v1/namespaces/default/configmaps/x?fieldManager=t",
+                                                        rawBody: .init(string: deepYAML), contentType: "application/apply-patch+yaml")
+            #expect(yamlResponse.status == 400)
+            var badLabels = configMap("labels")
+            badLabels.setMetadata("labels", ["n": 5])
+            #expect(try await client.post("/api/v1/namespaces/default/configmaps", badLabels).status == 400)
+            badLabels.setMetadata("labels", ["n": "not a valid value!"])
+            let invalidLabel = try await client.post("/api/v1/namespaces/default/configmaps", badLabels)
+            #expect(invalidLabel.status == 422)
+            #expect(invalidLabel.json?[path: ["details", "causes"]]?.arrayValue?.first?["field"] == "metadata.labels")
+            let notYAML = try await client.request(.PATCH, "/api/v1/namespaces/default/configmaps/x?fieldManager=t",
+                                                   rawBody: .init(string: "key: [unclosed\n  - :"), contentType: "application/apply-patch+yaml")
+            #expect(notYAML.status == 400)
             let unknown = try await client.get("/apis/nope.example.com/v1/things")
             #expect(unknown.status == 404)
 
@@ -228,6 +315,29 @@ struct CRUDTests {
             #expect(namespace.json?[path: ["status", "phase"]] == "Active")
             #expect(try await client.delete("/api/v1/namespaces/temp").status == 200)
             #expect(try await client.get("/api/v1/namespaces/temp/configmaps/a").status == 404)
+            #expect(try await client.get("/api/v1/namespaces/temp").status == 404)
+        }
+    }
+
+    @Test func namespaceStaysTerminatingWhileAnObjectHasFinalizers() async throws {
+        try await withServer { _, client async throws in
+            _ = try await client.post("/api/v1/namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "held"]])
+            var map = configMap("pinned", namespace: "held")
+            map.setMetadata("finalizers", ["example.com/hold"])
+            _ = try await client.post("/api/v1/namespaces/held/configmaps", map)
+            _ = try await client.post("/api/v1/namespaces/held/configmaps", configMap("free", namespace: "held"))
+            #expect(try await client.delete("/api/v1/namespaces/held").status == 200)
+            let namespace = try await client.get("/api/v1/namespaces/held")
+            #expect(namespace.json?[path: ["status", "phase"]] == "Terminating")
+            #expect(try await client.get("/api/v1/namespaces/held/configmaps/free").status == 404)
+            let refused = try await client.post("/api/v1/namespaces/held/configmaps", configMap("late", namespace: "held"))
+            #expect(refused.status == 403)
+            let pinned = try #require(try await client.get("/api/v1/namespaces/held/configmaps/pinned").json)
+            #expect(pinned.deletionTimestamp != nil)
+            #expect(pinned[path: ["metadata", "generation"]] == 2)
+            _ = try await client.patch("/api/v1/namespaces/held/configmaps/pinned", ["metadata": ["finalizers": nil]], type: "application/merge-patch+json")
+            #expect(try await client.get("/api/v1/namespaces/held/configmaps/pinned").status == 404)
+            #expect(try await client.get("/api/v1/namespaces/held").status == 404)
         }
     }
 }

@@ -81,6 +81,13 @@ struct CustomResourceTests {
             let response = try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
             #expect(response.status == 422)
             #expect(response.json?[path: ["details", "causes"]]?.arrayValue?.first?["field"] == "metadata.name")
+            var badSchema = widgetCRD
+            badSchema["spec"]?["versions"] = [["name": "v1", "served": true, "storage": true,
+                                               "schema": ["openAPIV3Schema": ["type": "object", "properties": ["spec": ["type": 5]]]]]]
+            let schemaResponse = try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", badSchema)
+            #expect(schemaResponse.status == 422)
+            let field = schemaResponse.json?[path: ["details", "causes"]]?.arrayValue?.first?["field"]?.stringValue ?? ""
+            #expect(field.hasPrefix("spec.versions[0].schema.openAPIV3Schema"), "\(field)")
         }
     }
 
@@ -128,6 +135,70 @@ struct CustomResourceTests {
             let names = table.json?["columnDefinitions"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
             #expect(names == ["Name", "Size", "Age"])
             #expect(table.json?["rows"]?.arrayValue?.first?["cells"]?.arrayValue?.prefix(2).map { $0 } == ["t1", 7])
+        }
+    }
+}
+
+@Suite("Custom resource schemas")
+struct CustomResourceSchemaTests {
+    let widgets = "/apis/example.com/v1/namespaces/default/widgets"
+
+    @Test func defaultsAndPruning() async throws {
+        try await withServer { _, client async throws in
+            _ = try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCRD)
+            var sent = widget("d1")
+            sent["spec"]?["unknown"] = "dropped"
+            sent["spec"]?["extra"] = ["anything": ["goes": 1]]
+            sent["topLevelJunk"] = true
+            let created = try await client.post(widgets, sent)
+            #expect(created.status == 201)
+            let object = try #require(created.json)
+            #expect(object[path: ["spec", "color"]] == "blue")
+            #expect(object[path: ["spec", "unknown"]] == nil)
+            #expect(object["topLevelJunk"] == nil)
+            #expect(object[path: ["spec", "extra", "anything", "goes"]] == 1)
+        }
+    }
+
+    @Test func strictFieldValidationRejectsUnknownFields() async throws {
+        try await withServer { _, client async throws in
+            _ = try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCRD)
+            var sent = widget("s1")
+            sent["spec"]?["unknown"] = "x"
+            let strict = try await client.post("\(widgets)?fieldValidation=Strict", sent)
+            #expect(strict.status == 400)
+            #expect(strict.json?["message"]?.stringValue?.contains("strict decoding error: unknown field \"spec.unknown\"") == true)
+            let ignored = try await client.post("\(widgets)?fieldValidation=Ignore", sent)
+            #expect(ignored.status == 201)
+            #expect(ignored.headers["warning"].isEmpty)
+            sent.setMetadata("name", "s2")
+            let warned = try await client.post("\(widgets)?fieldValidation=Warn", sent)
+            #expect(warned.status == 201)
+            #expect(warned.headers.first(name: "warning") == #"299 - "unknown field \"spec.unknown\"""#)
+        }
+    }
+
+    @Test func schemaViolationsAre422WithFieldPaths() async throws {
+        try await withServer { _, client async throws in
+            _ = try await client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCRD)
+            let tooBig = try await client.post(widgets, widget("big", size: 11))
+            #expect(tooBig.status == 422)
+            #expect(tooBig.json?["reason"] == "Invalid")
+            let cause = tooBig.json?[path: ["details", "causes"]]?.arrayValue?.first
+            #expect(cause?["field"] == "spec.size")
+            #expect(cause?["reason"] == "FieldValueInvalid")
+            #expect(tooBig.json?["message"]?.stringValue?.hasPrefix("Widget.example.com \"big\" is invalid: spec.size") == true)
+            let wrongType = try await client.post(widgets, widget("str", size: "three"))
+            #expect(wrongType.status == 422)
+            let missing = try await client.post(widgets, ["apiVersion": "example.com/v1", "kind": "Widget", "metadata": ["name": "m"], "spec": [:]])
+            #expect(missing.status == 422)
+            #expect(missing.json?[path: ["details", "causes"]]?.arrayValue?.first?["reason"] == "FieldValueRequired")
+            // Updates are checked too.
+            var good = try #require(try await client.post(widgets, widget("ok")).json)
+            good["spec"]?["size"] = 0
+            #expect(try await client.put("\(widgets)/ok", good).status == 422)
+            let patched = try await client.patch("\(widgets)/ok", ["spec": ["size": 100]], type: "application/merge-patch+json")
+            #expect(patched.status == 422)
         }
     }
 }

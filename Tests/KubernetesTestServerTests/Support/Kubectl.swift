@@ -39,7 +39,8 @@ struct Kubectl {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }
 
-    /// Runs kubectl with `arguments`, killing it after `timeout`.
+    /// Runs kubectl with `arguments`, killing it after `timeout`. The blocking waits run on
+    /// Dispatch threads, never on Swift's cooperative pool (which also runs the server under test).
     func run(_ arguments: [String], stdin: String? = nil, timeout: Duration = .seconds(60)) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.path)
@@ -58,17 +59,26 @@ struct Kubectl {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
-        let outputTask = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
-        let errorTask = Task.detached { errors.fileHandleForReading.readDataToEndOfFile() }
-        let killer = Task.detached {
-            try await Task.sleep(for: timeout)
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
             if process.isRunning { process.terminate() }
         }
-        let stdout = await outputTask.value
-        let stderr = await errorTask.value
-        process.waitUntilExit()
-        killer.cancel()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let group = DispatchGroup()
+                nonisolated(unsafe) var stderrData = Data()
+                group.enter()
+                DispatchQueue.global().async {
+                    stderrData = errors.fileHandleForReading.readDataToEndOfFile()
+                    group.leave()
+                }
+                let stdoutData = output.fileHandleForReading.readDataToEndOfFile()
+                group.wait()
+                process.waitUntilExit()
+                continuation.resume(returning: Result(status: process.terminationStatus,
+                                                      stdout: String(decoding: stdoutData, as: UTF8.self),
+                                                      stderr: String(decoding: stderrData, as: UTF8.self)))
+            }
+        }
     }
 }
