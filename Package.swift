@@ -174,6 +174,7 @@ let package = Package(
         .executableTarget(
             name: "CoxswainBenchmarks",
             dependencies: [
+                "KubernetesAPI",
                 "MeshAPI",
                 "Translator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -113,7 +113,7 @@ public enum HTTPRouteTranslator {
             }
             if let authority = rewrite.authority { action.hostRewriteLiteral = authority }
         }
-        if context.proxy.kind == .grpc || context.port.map({ port in context.index.services.values.contains { $0.ports.contains { $0.port == port && $0.protocolKind == .grpc } } }) == true {
+        if context.proxy.kind == .grpc || first.map({ context.speaksGRPC($0, in: namespace) }) == true {
             // Let gRPC clients' own deadlines (grpc-timeout) bound the stream, as Istio does.
             action.maxStreamDuration.grpcTimeoutHeaderMax = Google_Protobuf_Duration(seconds: 0)
         }

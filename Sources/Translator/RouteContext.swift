@@ -29,6 +29,12 @@ public struct RouteContext: Sendable {
         return ClusterName.outbound(port: port, subset: destination.subset, host: host)
     }
 
+    /// Whether the destination's service port is a gRPC port (looked up, never scanned: routes are built per service).
+    func speaksGRPC(_ destination: Destination, in namespace: String) -> Bool {
+        guard let parts = ClusterName.parse(clusterName(for: destination, in: namespace)) else { return false }
+        return index.services[parts.host]?.ports.first { $0.port == parts.port }?.protocolKind == .grpc
+    }
+
     /// The DestinationRule governing a destination's host for this proxy.
     func destinationRule(for destination: Destination, in namespace: String) -> DestinationRule? {
         index.destinationRule(host: index.snapshot.resolveHost(destination.host ?? "", namespace: namespace), clientNamespace: proxy.namespace)

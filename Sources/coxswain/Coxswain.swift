@@ -10,6 +10,8 @@ struct Coxswain: AsyncParsableCommand {
             DevAPIServerCommand.self,
             RenderCommand.self,
             RunCommand.self,
+            ProxyStatusCommand.self,
+            ProxyConfigCommand.self,
         ]
     )
 }

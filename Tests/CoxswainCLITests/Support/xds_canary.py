@@ -14,7 +14,8 @@ xds:///reviews.default.svc.cluster.local:9080 checks, step by step:
      makes it work without a "cluster not found" failure on the other routes;
   6. an unparseable edit of the VirtualService file keeps the last good version serving;
   7. config the client rejects (a load balancer gRPC does not implement) shows up as a NACK in
-     /debug/syncz while the client keeps working on the version it has.
+     /debug/syncz while the client keeps working on the version it has;
+  8. `coxswain proxy-status` shows the client NACKED, `coxswain proxy-config ID clusters` its clusters.
 Prints one line per step and exits 0 when all pass, 1 on the first failure (with why), 2 when
 grpcio is missing.
 """
@@ -325,6 +326,18 @@ def main():
         print(f"step 7: NACK recorded ({nack['message'][:90]}...); the client kept working: {result}", flush=True)
         if result["failed"] or result.get("v1", 0) != 200:
             fail("after the NACK the client stopped working on its previous config")
+
+        # 8. The command-line views of the same state.
+        admin = ["--admin-address", f"http://127.0.0.1:{admin_port}"]
+        client_id = bootstrap["node"]["id"]
+        status = subprocess.run([binary, "proxy-status"] + admin, capture_output=True, text=True, timeout=30)
+        config = subprocess.run([binary, "proxy-config", client_id, "clusters"] + admin, capture_output=True, text=True, timeout=30)
+        line = next((l for l in status.stdout.splitlines() if l.startswith(client_id)), "")
+        print(f"step 8: proxy-status: {line!r}; proxy-config clusters: {len(config.stdout)} bytes", flush=True)
+        if status.returncode != 0 or "grpc" not in line or "NACKED" not in line or "rejected" not in status.stdout:
+            fail(f"proxy-status:\n{status.stdout}{status.stderr}")
+        if config.returncode != 0 or "outbound|9080|v1|reviews.default.svc.cluster.local" not in config.stdout:
+            fail(f"proxy-config:\n{config.stdout[:2000]}{config.stderr}")
         print("all steps passed", flush=True)
     finally:
         process.terminate()
