@@ -40,7 +40,7 @@ public enum HTTPRouteTranslator {
     }
 
     static func routes(for rule: HTTPRoute, namespace: String, context: RouteContext) -> [Envoy_Config_Route_V3_Route] {
-        let matches: [HTTPMatchRequest?] = (rule.match ?? []).isEmpty ? [nil] : (rule.match ?? []).filter { RouteMatchTranslator.applies($0, context: context) }
+        let matches: [HTTPMatchRequest?] = (rule.match ?? []).isEmpty ? [nil] : (rule.match ?? []).filter { RouteMatchTranslator.applies($0, namespace: namespace, context: context) }
         guard !matches.isEmpty else { return [] }
         let template = route(rule, namespace: namespace, context: context)
         return matches.map { match in

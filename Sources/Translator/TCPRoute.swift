@@ -8,10 +8,10 @@ enum TCPRouteTranslator {
     /// Whether an L4 match applies to this proxy: port, gateways, source labels and namespace.
     /// `destinationSubnets` and `sourceSubnet` need per-connection address matching that a
     /// single tcp_proxy cannot express, so rules that set them are not selected.
-    static func applies(_ match: L4MatchAttributes, context: RouteContext) -> Bool {
+    static func applies(_ match: L4MatchAttributes, namespace: String, context: RouteContext) -> Bool {
         if match.destinationSubnets?.isEmpty == false || match.sourceSubnet != nil { return false }
         return L4Scope.applies(port: match.port, gateways: match.gateways, sourceLabels: match.sourceLabels,
-                               sourceNamespace: match.sourceNamespace, context: context)
+                               sourceNamespace: match.sourceNamespace, namespace: namespace, context: context)
     }
 
     /// The first rule of `virtualServices` (oldest first) that applies, as a tcp_proxy.
@@ -20,7 +20,7 @@ enum TCPRouteTranslator {
             let namespace = MeshSnapshot.key(virtualService.metadata).namespace
             for rule in virtualService.spec.tcp ?? [] {
                 let matches = rule.match ?? []
-                guard matches.isEmpty || matches.contains(where: { applies($0, context: context) }) else { continue }
+                guard matches.isEmpty || matches.contains(where: { applies($0, namespace: namespace, context: context) }) else { continue }
                 if let proxy = tcpProxy(rule.route ?? [], namespace: namespace, context: context) { return proxy }
             }
         }
@@ -62,12 +62,22 @@ enum TCPRouteTranslator {
 
 /// The parts of L4 (TCP and TLS) matches that select proxies rather than connections.
 enum L4Scope {
-    static func applies(port: UInt32?, gateways: [String]?, sourceLabels: [String: String]?, sourceNamespace: String?, context: RouteContext) -> Bool {
+    static func applies(port: UInt32?, gateways: [String]?, sourceLabels: [String: String]?, sourceNamespace: String?, namespace: String, context: RouteContext) -> Bool {
         var http = HTTPMatchRequest()
         http.port = port
         http.gateways = gateways
         http.sourceLabels = sourceLabels
         http.sourceNamespace = sourceNamespace
-        return RouteMatchTranslator.applies(http, context: context)
+        return RouteMatchTranslator.applies(http, namespace: namespace, context: context)
+    }
+}
+
+extension TCPRouteTranslator {
+    /// For a sidecar's TCP listener of one service port: the tcp_proxy of the oldest
+    /// mesh-bound VirtualService for that host whose `tcp` rules apply here, or nil to keep
+    /// the default (straight to `outbound|<port>||<fqdn>`).
+    static func sidecarTCPProxy(host: String, port: Int, index: MeshIndex, proxy: ProxyIdentity) -> Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy? {
+        guard let virtualService = index.meshVirtualService(for: host), !(virtualService.spec.tcp ?? []).isEmpty else { return nil }
+        return tcpProxy([virtualService], context: RouteContext(index: index, proxy: proxy, port: port))
     }
 }

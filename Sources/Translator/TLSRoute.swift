@@ -10,10 +10,10 @@ enum TLSRouteTranslator {
         var proxy: Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy
     }
 
-    static func applies(_ match: TLSMatchAttributes, context: RouteContext) -> Bool {
+    static func applies(_ match: TLSMatchAttributes, namespace: String, context: RouteContext) -> Bool {
         if match.destinationSubnets?.isEmpty == false { return false }
         return L4Scope.applies(port: match.port, gateways: match.gateways, sourceLabels: match.sourceLabels,
-                               sourceNamespace: match.sourceNamespace, context: context)
+                               sourceNamespace: match.sourceNamespace, namespace: namespace, context: context)
     }
 
     /// Chains for a passthrough gateway server: every applying match of the VirtualServices
@@ -28,7 +28,7 @@ enum TLSRouteTranslator {
             let hosts = GatewayHosts.hosts(of: virtualService, on: server, gatewayNamespace: gatewayNamespace, snapshot: context.index.snapshot)
             guard !hosts.isEmpty else { continue }
             for rule in virtualService.spec.tls ?? [] {
-                for match in rule.match ?? [] where applies(match, context: context) {
+                for match in rule.match ?? [] where applies(match, namespace: namespace, context: context) {
                     let requested = match.sniHosts ?? hosts
                     var names: [String] = []
                     for sni in requested {

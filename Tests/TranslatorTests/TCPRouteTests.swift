@@ -37,3 +37,21 @@ import Testing
         #expect(TCPRouteTranslator.tcpProxy([], namespace: "default", context: Self.context(index, port: 1)) == nil)
     }
 }
+
+@Suite struct SidecarTCPRouteTests {
+    @Test func aSidecarTCPPortFollowsTheHostsVirtualService() throws {
+        let index = RouteFixtures.index("""
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: ratings-db, namespace: default}
+            spec:
+              hosts: [ratings]
+              tcp:
+              - route: [{destination: {host: ratings, subset: primary, port: {number: 5432}}}]
+            """)
+        let proxy = ProxyIdentity(kind: .sidecar, namespace: "default")
+        let routed = try #require(TCPRouteTranslator.sidecarTCPProxy(host: "ratings.default.svc.cluster.local", port: 5432, index: index, proxy: proxy))
+        #expect(routed.cluster == "outbound|5432|primary|ratings.default.svc.cluster.local")
+        #expect(TCPRouteTranslator.sidecarTCPProxy(host: "reviews.default.svc.cluster.local", port: 9080, index: index, proxy: proxy) == nil)
+    }
+}

@@ -152,3 +152,27 @@ import Testing
         #expect(GatewayVirtualHostTranslator.routeName(server, gateway: gateway, terminatesTLS: false) == "http.443")
     }
 }
+
+@Suite struct GatewayMatchScopeTests {
+    /// A match's `gateways` are relative to the VirtualService's namespace, not the Gateway's.
+    @Test func matchGatewaysResolveInTheVirtualServicesNamespace() throws {
+        let resources = RouteFixtures.gateway(VirtualHostGatewayTests.gateways + """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: scoped, namespace: default}
+            spec:
+              hosts: [shop.example.com]
+              gateways: [istio-system/public]
+              http:
+              - name: default-public
+                match: [{gateways: [public]}]
+                route: [{destination: {host: reviews}}]
+              - name: istio-system-public
+                match: [{gateways: [istio-system/public]}]
+                route: [{destination: {host: reviews}}]
+            """)
+        let configuration = try #require(resources.routes.first { $0.name == "http.80" })
+        let shop = try #require(configuration.virtualHosts.first { $0.name == "shop.example.com:80" })
+        #expect(shop.routes.map(\.name) == ["istio-system-public"], "`public` from namespace default is default/public")
+    }
+}
