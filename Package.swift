@@ -204,6 +204,7 @@ let package = Package(
         .testTarget(
             name: "TranslatorTests",
             dependencies: ["Translator", "MeshAPI", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

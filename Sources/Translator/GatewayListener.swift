@@ -128,7 +128,7 @@ public enum GatewayTranslator {
                     if isHTTP {
                         let route = GatewayVirtualHostTranslator.routeName(binding.server, gateway: binding.gateway, terminatesTLS: true)
                         routeServers[route, default: []].append(.init(gateway: binding.gateway, server: binding.server))
-                        chain.filters = [httpConnectionManager(statPrefix: "\(statPrefix)_\(route)", route: route)]
+                        chain.filters = [httpConnectionManager(statPrefix: statPrefix, route: route)]
                     } else {
                         let bound = index.gatewayVirtualServices[binding.key.description] ?? []
                         let visible = bound.filter { !GatewayHosts.hosts(of: $0, on: binding.server, gatewayNamespace: binding.key.namespace, snapshot: index.snapshot).isEmpty }
