@@ -139,6 +139,8 @@ let package = Package(
         .target(
             name: "Operator",
             dependencies: [
+                "EnvoyAPI",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 "KubernetesClient",
                 "KubernetesRuntime",
                 "MeshAPI",
@@ -162,6 +164,8 @@ let package = Package(
                 "KubernetesTestServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -9,6 +9,7 @@ struct Coxswain: AsyncParsableCommand {
             AnalyzeCommand.self,
             DevAPIServerCommand.self,
             RenderCommand.self,
+            RunCommand.self,
         ]
     )
 }

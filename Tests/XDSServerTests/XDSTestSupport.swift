@@ -93,6 +93,15 @@ actor Inbox<Message: Sendable> {
         return messages.isEmpty ? nil : messages.removeFirst()
     }
 
+    /// Waits until the stream ends (or `timeout` passes) and returns its error, if any.
+    func end(timeout: Duration = .seconds(20)) async -> (any Error)? {
+        let deadline = ContinuousClock.now + timeout
+        while !finished, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return failure
+    }
+
     /// Waits until nothing has arrived for `quiet`, then returns (and drops) what did.
     func drain(quiet: Duration = .milliseconds(300)) async -> [Message] {
         var seen = messages.count
@@ -104,6 +113,16 @@ actor Inbox<Message: Sendable> {
         defer { messages.removeAll() }
         return messages
     }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; the server records ACKs asynchronously.
+func eventually(timeout: Duration = .seconds(20), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return await condition()
 }
 
 typealias DiscoveryRequest = Envoy_Service_Discovery_V3_DiscoveryRequest

@@ -1,0 +1,92 @@
+import EnvoyAPI
+import MeshAPI
+import Synchronization
+import SwiftProtobuf
+import Translator
+import XDSServer
+
+/// Serves the translation of the current mesh to the xDS server: identifies proxies the
+/// way Istio does and translates for them from the latest mesh index.
+public final class MeshResourceGenerator: ResourceGenerator {
+    private struct State {
+        var index: MeshIndex
+        var snapshot: MeshSnapshot
+        var identities: [String: ProxyIdentity] = [:]
+        var published = false
+    }
+
+    private let state: Mutex<State>
+
+    public init(snapshot: MeshSnapshot = MeshSnapshot(objects: [])) {
+        state = Mutex(State(index: MeshIndex(snapshot), snapshot: snapshot))
+    }
+
+    /// Installs a new mesh and says what it changed: only endpoints (EndpointSlices, Pods),
+    /// or anything else.
+    public func update(_ snapshot: MeshSnapshot) -> ChangeScope {
+        let index = MeshIndex(snapshot)
+        return state.withLock { state in
+            let old = state.snapshot
+            let endpointsOnly = state.published
+                && old.virtualServices == snapshot.virtualServices && old.destinationRules == snapshot.destinationRules
+                && old.gateways == snapshot.gateways && old.services == snapshot.services && old.secrets == snapshot.secrets
+                && old.namespaces == snapshot.namespaces && old.nodes == snapshot.nodes
+            state.snapshot = snapshot
+            state.index = index
+            state.published = true
+            return endpointsOnly ? .endpoints : .all
+        }
+    }
+
+    /// Whether a mesh has been installed (readiness).
+    public var isReady: Bool { state.withLock { $0.published } }
+
+    public var index: MeshIndex { state.withLock { $0.index } }
+
+    public func describe(node: Envoy_Config_Core_V3_Node) throws -> ProxyDescriptor {
+        let metadata = node.metadata.fields
+        let namespace = metadata["NAMESPACE"]?.stringValue
+        var labels: [String: String] = [:]
+        for (key, value) in metadata["LABELS"]?.structValue.fields ?? [:] { labels[key] = value.stringValue }
+        let generator = metadata["GENERATOR"]?.stringValue
+        let identity: ProxyIdentity
+        do {
+            identity = try ProxyIdentity(nodeID: node.id, namespace: namespace?.isEmpty == false ? namespace : nil, labels: labels, generator: generator)
+        } catch {
+            throw InvalidNode(error.message)
+        }
+        // Sidecars' routes depend on their namespace and labels (short names, sourceLabels); gateways' on their labels too.
+        let key = "\(identity.kind.rawValue)|\(identity.namespace)|" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        state.withLock { $0.identities[key] = identity }
+        return ProxyDescriptor(id: node.id, kind: identity.kind.rawValue, cacheKey: key)
+    }
+
+    public func resources(for proxy: ProxyDescriptor, types: Set<String>?) async -> ResourceSnapshot {
+        let (index, identity) = state.withLock { ($0.index, $0.identities[proxy.cacheKey]) }
+        guard let identity else { return ResourceSnapshot() }
+        let resources = Translator.translate(index, proxy: identity)
+        func pack<M: Message>(_ messages: [M], name: (M) -> String) -> [XDSResource] {
+            messages.compactMap { try? XDSResource(name: name($0), message: $0) }
+        }
+        var result: [String: [XDSResource]] = [:]
+        let wanted = { (type: String) in types?.contains(type) ?? true }
+        if wanted(TypeURL.listener) { result[TypeURL.listener] = pack(resources.listeners, name: \.name) }
+        if wanted(TypeURL.routeConfiguration) { result[TypeURL.routeConfiguration] = pack(resources.routes, name: \.name) }
+        if wanted(TypeURL.cluster) { result[TypeURL.cluster] = pack(resources.clusters, name: \.name) }
+        if wanted(TypeURL.clusterLoadAssignment) { result[TypeURL.clusterLoadAssignment] = pack(resources.endpoints, name: \.clusterName) }
+        if wanted(TypeURL.secret) { result[TypeURL.secret] = pack(resources.secrets, name: \.name) }
+        return ResourceSnapshot(result)
+    }
+}
+
+extension Google_Protobuf_Value {
+    var stringValue: String? {
+        if case .stringValue(let value)? = kind { return value }
+        return nil
+    }
+
+    var structValue: Google_Protobuf_Struct {
+        if case .structValue(let value)? = kind { return value }
+        return Google_Protobuf_Struct()
+    }
+}
