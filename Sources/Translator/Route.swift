@@ -79,7 +79,8 @@ public enum HTTPRouteTranslator {
 
     static func action(_ rule: HTTPRoute, namespace: String, context: RouteContext) -> Envoy_Config_Route_V3_RouteAction {
         var action = Envoy_Config_Route_V3_RouteAction()
-        let destinations = (rule.route ?? []).filter { ($0.weight ?? 1) > 0 || (rule.route ?? []).count == 1 }
+        // An unset weight is 0 once there are several destinations (Istio), and 0 gets no traffic.
+        let destinations = (rule.route ?? []).filter { ($0.weight ?? 0) > 0 || (rule.route ?? []).count == 1 }
         if destinations.count == 1, let only = destinations.first?.destination {
             action.cluster = context.clusterName(for: only, in: namespace)
         } else {

@@ -37,6 +37,16 @@ import Testing
         #expect(route.route.cluster == "outbound|9080|v1|reviews.default.svc.cluster.local")
     }
 
+    @Test func anUnsetWeightAmongSeveralDestinationsIsZero() throws {
+        let route = try Self.route("""
+              - route:
+                - {destination: {host: reviews, subset: v1}}
+                - {destination: {host: reviews, subset: v2}, weight: 10}
+                - {destination: {host: ratings}, weight: 5}
+            """)
+        #expect(route.route.weightedClusters.clusters.map(\.name) == ["outbound|9080|v2|reviews.default.svc.cluster.local", "outbound|9080||ratings.default.svc.cluster.local"])
+    }
+
     @Test func aDestinationInAnotherNamespaceAndPortResolves() throws {
         let route = try Self.route("""
               - route: [{destination: {host: ratings.default.svc.cluster.local, port: {number: 5432}}}]
