@@ -209,6 +209,7 @@ let package = Package(
         .testTarget(
             name: "TranslatorTests",
             dependencies: ["Translator", "MeshAPI", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -240,6 +241,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], swiftSettings: swiftSettings),
+        .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], exclude: ["Support"], swiftSettings: swiftSettings),
     ]
 )

@@ -32,6 +32,13 @@ enum RetryTranslator {
             policy.retryHostPredicate = [predicate]
         }
         policy.hostSelectionRetryMaxAttempts = 5
+        // Retries move on to other localities' priorities once the local ones failed.
+        if retries?.retryRemoteLocalities == true {
+            var config = Envoy_Extensions_Retry_Priority_PreviousPriorities_V3_PreviousPrioritiesConfig()
+            config.updateFrequency = 2
+            policy.retryPriority.name = EnvoyExtensionName.previousPrioritiesRetryPriority
+            policy.retryPriority.typedConfig = (try? Google_Protobuf_Any(packing: config)) ?? Google_Protobuf_Any()
+        }
         let backOff = max(minimumBackOff, (retries?.backoff?.nanoseconds ?? 0) / 1_000_000)
         policy.retryBackOff.baseInterval = Google_Protobuf_Duration(milliseconds: backOff)
         return policy

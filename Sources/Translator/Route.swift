@@ -29,16 +29,18 @@ public enum HTTPRouteTranslator {
             guard let target = index.snapshot.virtualService(namespace: delegateNamespace, name: name),
                   (target.spec.hosts ?? []).isEmpty, MeshValidator.isValid(.virtualService(target))
             else { return [] }
-            return (target.spec.http ?? []).map { child in
+            return (target.spec.http ?? []).compactMap { child in
                 var merged = child
-                merged.match = DelegateMatch.merge(root: rule.match, delegate: child.match)
+                guard let match = DelegateMatch.merge(root: rule.match, delegate: child.match) else { return nil }
+                merged.match = match
+                if merged.name == nil { merged.name = rule.name }
                 return ScopedRule(rule: merged, namespace: delegateNamespace)
             }
         }
     }
 
     static func routes(for rule: HTTPRoute, namespace: String, context: RouteContext) -> [Envoy_Config_Route_V3_Route] {
-        let matches: [HTTPMatchRequest?] = (rule.match ?? []).isEmpty ? [nil] : (rule.match ?? []).filter { RouteMatchTranslator.applies($0, context: context) }
+        let matches: [HTTPMatchRequest?] = (rule.match ?? []).isEmpty ? [nil] : (rule.match ?? []).filter { RouteMatchTranslator.applies($0, namespace: namespace, context: context) }
         guard !matches.isEmpty else { return [] }
         let template = route(rule, namespace: namespace, context: context)
         return matches.map { match in
@@ -53,9 +55,9 @@ public enum HTTPRouteTranslator {
         var route = Envoy_Config_Route_V3_Route()
         if let name = rule.name { route.name = name }
         if let redirect = rule.redirect {
-            route.redirect = RedirectTranslator.redirect(redirect)
+            route.redirect = RedirectTranslator.redirect(redirect, requestPort: context.port)
         } else if let response = rule.directResponse {
-            route.directResponse = RedirectTranslator.directResponse(response)
+            route.directResponse = DirectResponseTranslator.directResponse(response)
         } else {
             route.route = action(rule, namespace: namespace, context: context)
         }
@@ -77,7 +79,8 @@ public enum HTTPRouteTranslator {
 
     static func action(_ rule: HTTPRoute, namespace: String, context: RouteContext) -> Envoy_Config_Route_V3_RouteAction {
         var action = Envoy_Config_Route_V3_RouteAction()
-        let destinations = (rule.route ?? []).filter { ($0.weight ?? 1) > 0 || (rule.route ?? []).count == 1 }
+        // An unset weight is 0 once there are several destinations (Istio), and 0 gets no traffic.
+        let destinations = (rule.route ?? []).filter { ($0.weight ?? 0) > 0 || (rule.route ?? []).count == 1 }
         if destinations.count == 1, let only = destinations.first?.destination {
             action.cluster = context.clusterName(for: only, in: namespace)
         } else {
@@ -103,73 +106,12 @@ public enum HTTPRouteTranslator {
         action.hashPolicy = hashPolicies
         if let retry = RetryTranslator.policy(rule.retries, consistentHash: !hashPolicies.isEmpty) { action.retryPolicy = retry }
         action.requestMirrorPolicies = MirrorTranslator.policies(rule, namespace: namespace, context: context)
-        if let rewrite = rule.rewrite {
-            if let uri = rewrite.uri { action.prefixRewrite = uri }
-            if let regex = rewrite.uriRegexRewrite, let pattern = regex.match {
-                var substitution = Envoy_Type_Matcher_V3_RegexMatchAndSubstitute()
-                substitution.pattern = RouteMatchTranslator.regexMatcher(pattern)
-                substitution.substitution = regex.rewrite ?? ""
-                action.regexRewrite = substitution
-            }
-            if let authority = rewrite.authority { action.hostRewriteLiteral = authority }
-        }
+        RewriteTranslator.apply(rule.rewrite, to: &action)
         if context.proxy.kind == .grpc || first.map({ context.speaksGRPC($0, in: namespace) }) == true {
             // Let gRPC clients' own deadlines (grpc-timeout) bound the stream, as Istio does.
             action.maxStreamDuration.grpcTimeoutHeaderMax = Google_Protobuf_Duration(seconds: 0)
         }
         return action
-    }
-}
-
-/// Merging a root rule's matches with a delegate rule's: each pair is AND-ed, the
-/// delegate's fields taking precedence where both set one.
-enum DelegateMatch {
-    static func merge(root: [HTTPMatchRequest]?, delegate: [HTTPMatchRequest]?) -> [HTTPMatchRequest]? {
-        let roots = root ?? []
-        let children = delegate ?? []
-        if roots.isEmpty { return delegate }
-        if children.isEmpty { return root }
-        return roots.flatMap { parent in
-            children.map { child in
-                var merged = parent
-                if let uri = child.uri { merged.uri = uri }
-                if let scheme = child.scheme { merged.scheme = scheme }
-                if let method = child.method { merged.method = method }
-                if let authority = child.authority { merged.authority = authority }
-                if let headers = child.headers { merged.headers = (parent.headers ?? [:]).merging(headers) { _, new in new } }
-                if let params = child.queryParams { merged.queryParams = (parent.queryParams ?? [:]).merging(params) { _, new in new } }
-                if let without = child.withoutHeaders { merged.withoutHeaders = (parent.withoutHeaders ?? [:]).merging(without) { _, new in new } }
-                if let port = child.port { merged.port = port }
-                if let labels = child.sourceLabels { merged.sourceLabels = labels }
-                if let namespace = child.sourceNamespace { merged.sourceNamespace = namespace }
-                if let ignore = child.ignoreUriCase { merged.ignoreUriCase = ignore }
-                if let name = child.name { merged.name = name }
-                return merged
-            }
-        }
-    }
-}
-
-/// VirtualService `mirror`/`mirrors` → request mirror policies.
-enum MirrorTranslator {
-    static func policies(_ rule: HTTPRoute, namespace: String, context: RouteContext) -> [Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy] {
-        var result: [Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy] = []
-        if let mirror = rule.mirror {
-            let percent = rule.mirrorPercentage?.value ?? (rule.mirrorPercent ?? rule.mirrorPercentAlias).map(Double.init) ?? 100
-            result.append(policy(context.clusterName(for: mirror, in: namespace), percent: percent))
-        }
-        for mirror in rule.mirrors ?? [] {
-            guard let destination = mirror.destination else { continue }
-            result.append(policy(context.clusterName(for: destination, in: namespace), percent: mirror.percentage?.value ?? 100))
-        }
-        return result
-    }
-
-    static func policy(_ cluster: String, percent: Double) -> Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy {
-        var policy = Envoy_Config_Route_V3_RouteAction.RequestMirrorPolicy()
-        policy.cluster = cluster
-        policy.runtimeFraction.defaultValue = FaultTranslator.fraction(percent)
-        return policy
     }
 }
 

@@ -5,12 +5,12 @@ import MeshAPI
 /// each); the fields of one match are AND (all set on the same RouteMatch).
 enum RouteMatchTranslator {
     /// Whether a match applies to this proxy at all: port, gateway, source labels and namespace.
-    static func applies(_ match: HTTPMatchRequest, context: RouteContext) -> Bool {
+    /// The match's `gateways` are relative to `namespace`, the VirtualService's.
+    static func applies(_ match: HTTPMatchRequest, namespace virtualServiceNamespace: String, context: RouteContext) -> Bool {
         if let port = match.port, let contextPort = context.port, Int(port) != contextPort { return false }
         if let gateways = match.gateways, !gateways.isEmpty {
             let here = context.gateway ?? "mesh"
-            let namespace = context.gateway?.split(separator: "/").first.map(String.init) ?? context.proxy.namespace
-            let resolved = gateways.map { $0 == "mesh" ? "mesh" : MeshIndex.gatewayKey($0, relativeTo: namespace) }
+            let resolved = gateways.map { $0 == "mesh" ? "mesh" : MeshIndex.gatewayKey($0, relativeTo: virtualServiceNamespace) }
             if !resolved.contains(here) { return false }
         }
         if let labels = match.sourceLabels, !labels.allSatisfy({ context.proxy.labels[$0.key] == $0.value }) { return false }

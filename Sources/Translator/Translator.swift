@@ -41,7 +41,11 @@ public enum Translator {
             }
             resources.clusters = ClusterTranslator.outboundClusters(index, clientNamespace: proxy.namespace, proxyKind: proxy.kind)
         case .gateway:
-            // Gateway listeners come with the gateway translator; a gateway still gets every cluster.
+            let gateway = GatewayTranslator.resources(for: proxy, index: index)
+            resources.listeners = gateway.listeners
+            resources.routes = gateway.routes
+            resources.secrets = gateway.secrets
+            resources.findings += gateway.findings
             resources.clusters = ClusterTranslator.outboundClusters(index, clientNamespace: proxy.namespace, proxyKind: proxy.kind)
         }
         completeReferencedClusters(&resources)

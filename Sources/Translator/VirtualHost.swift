@@ -29,7 +29,7 @@ public enum VirtualHostTranslator {
     static func virtualHost(service: MeshIndex.ServiceEntry, port: Int, context: RouteContext, withPortlessDomains: Bool) -> Envoy_Config_Route_V3_VirtualHost {
         var host = Envoy_Config_Route_V3_VirtualHost()
         host.name = "\(service.fqdn):\(port)"
-        var names = [service.fqdn] + service.shortNames(from: context.proxy.namespace)
+        var names = [service.fqdn] + alternateNames(service.fqdn, proxyDomain: "\(context.proxy.namespace).svc.\(context.index.domainSuffix)")
         if let ip = service.clusterIP, !ip.isEmpty, ip != "None" { names.append(ip) }
         var domains: [String] = []
         for name in names {
@@ -46,6 +46,26 @@ public enum VirtualHostTranslator {
         }
         host.routes = routes
         return host
+    }
+
+    /// The shorter names a client may use for `fqdn`, as Istio generates them: the part of
+    /// the name not shared with the proxy's own domain (`<ns>.svc.cluster.local`), then that
+    /// part with each leading piece of the shared domain (`reviews`, `reviews.default.svc.cluster`,
+    /// `reviews.default.svc`, `reviews.default` from namespace `default`;
+    /// `reviews.default`, `reviews.default.svc.cluster`, `reviews.default.svc` from elsewhere).
+    static func alternateNames(_ fqdn: String, proxyDomain: String) -> [String] {
+        let host = fqdn.split(separator: ".").map(String.init)
+        let domain = proxyDomain.split(separator: ".").map(String.init)
+        var shared = 0
+        while shared < min(host.count - 1, domain.count), host[host.count - 1 - shared] == domain[domain.count - 1 - shared] { shared += 1 }
+        guard shared > 0, shared < host.count else { return [] }
+        let unique = host.dropLast(shared).joined(separator: ".")
+        let sharedParts = Array(host.suffix(shared))
+        var names = [unique]
+        for count in stride(from: sharedParts.count - 1, to: 0, by: -1) {
+            names.append(unique + "." + sharedParts[0..<count].joined(separator: "."))
+        }
+        return names
     }
 
     /// Istio's route for a service without a VirtualService: everything to the service cluster, default retries, no timeout.

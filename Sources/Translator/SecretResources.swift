@@ -1,0 +1,68 @@
+import EnvoyAPI
+import Foundation
+import MeshAPI
+
+/// Kubernetes Secrets named by Gateway servers' `credentialName` → SDS `Secret` resources
+/// (`kubernetes://<name>` for the certificate and key, `kubernetes://<name>-cacert` for
+/// the CA that validates client certificates).
+enum SecretTranslator {
+    /// Istio reads `tls.crt`/`tls.key`/`ca.crt` (kubernetes.io/tls) or `cert`/`key`/`cacert` (generic).
+    static let certificateKeys = [MeshAPI.Secret.certificateKey, "cert"]
+    static let privateKeyKeys = [MeshAPI.Secret.privateKeyKey, "key"]
+    static let caKeys = [MeshAPI.Secret.caCertificateKey, "cacert"]
+
+    /// Why a credential cannot be served.
+    struct Missing: Error, Sendable, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The Secret a gateway proxy may read: one in the gateway workload's namespace (as
+    /// Istio requires), else one in the Gateway's own namespace.
+    static func lookup(_ name: String, namespaces: [String], snapshot: MeshSnapshot) -> MeshAPI.Secret? {
+        for namespace in namespaces {
+            if let secret = snapshot.secret(namespace: namespace, name: name) { return secret }
+        }
+        return nil
+    }
+
+    static func value(_ secret: MeshAPI.Secret, _ keys: [String]) -> Data? {
+        for key in keys {
+            if let data = secret.value(forKey: key), !data.isEmpty { return data }
+        }
+        return nil
+    }
+
+    /// The SDS secrets for one server's TLS settings; throws when a Secret or one of its keys
+    /// is missing, so the caller can leave the server out rather than have Envoy wait forever.
+    static func secrets(for tls: ServerTLSSettings, namespaces: [String], snapshot: MeshSnapshot) throws(Missing) -> [Envoy_Extensions_TransportSockets_Tls_V3_Secret] {
+        guard let names = ServerTLSTranslator.sdsNames(tls), let credential = tls.credentialName ?? tls.credentialNames?.first else { return [] }
+        guard let secret = lookup(credential, namespaces: namespaces, snapshot: snapshot) else {
+            throw Missing(description: "credentialName \(credential): no Secret \(credential) in namespace \(namespaces.joined(separator: " or "))")
+        }
+        guard let certificate = value(secret, certificateKeys), let key = value(secret, privateKeyKeys) else {
+            throw Missing(description: "credentialName \(credential): the Secret has no tls.crt and tls.key")
+        }
+        var result: [Envoy_Extensions_TransportSockets_Tls_V3_Secret] = []
+        var serving = Envoy_Extensions_TransportSockets_Tls_V3_Secret()
+        serving.name = names.certificate
+        serving.tlsCertificate.certificateChain.inlineBytes = certificate
+        serving.tlsCertificate.privateKey.inlineBytes = key
+        result.append(serving)
+        if let caName = names.ca {
+            let ca: Data?
+            if let separate = tls.caCertCredentialName {
+                ca = lookup(separate, namespaces: namespaces, snapshot: snapshot).flatMap { value($0, caKeys) }
+            } else {
+                ca = value(secret, caKeys) ?? lookup("\(credential)-cacert", namespaces: namespaces, snapshot: snapshot).flatMap { value($0, caKeys) }
+            }
+            guard let ca else {
+                throw Missing(description: "credentialName \(credential): MUTUAL TLS needs a CA (ca.crt in the Secret or a Secret \(credential)-cacert)")
+            }
+            var validation = Envoy_Extensions_TransportSockets_Tls_V3_Secret()
+            validation.name = caName
+            validation.validationContext.trustedCa.inlineBytes = ca
+            result.append(validation)
+        }
+        return result
+    }
+}

@@ -1,0 +1,50 @@
+import EnvoyAPI
+import MeshAPI
+
+/// VirtualService `tls` rules → filter chains matched by SNI (`server_names`), each with a
+/// `tcp_proxy` to the rule's destinations; TLS is not terminated (passthrough).
+enum TLSRouteTranslator {
+    /// One SNI-routed chain: the names it matches and where it sends the connection.
+    struct Chain: Sendable {
+        var serverNames: [String]
+        var proxy: Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy
+    }
+
+    static func applies(_ match: TLSMatchAttributes, namespace: String, context: RouteContext) -> Bool {
+        if match.destinationSubnets?.isEmpty == false { return false }
+        return L4Scope.applies(port: match.port, gateways: match.gateways, sourceLabels: match.sourceLabels,
+                               sourceNamespace: match.sourceNamespace, namespace: namespace, context: context)
+    }
+
+    /// Chains for a passthrough gateway server: every applying match of the VirtualServices
+    /// bound to the gateway, in order (oldest VirtualService first), its `sniHosts`
+    /// narrowed to the server's hosts. Names already claimed by an earlier chain are not
+    /// claimed again (Envoy rejects two chains with the same match; first wins as with routes).
+    static func chains(server: Server, gatewayNamespace: String, virtualServices: [VirtualService], context: RouteContext) -> [Chain] {
+        var chains: [Chain] = []
+        var claimed: Set<String> = []
+        for virtualService in virtualServices {
+            let namespace = MeshSnapshot.key(virtualService.metadata).namespace
+            let hosts = GatewayHosts.hosts(of: virtualService, on: server, gatewayNamespace: gatewayNamespace, snapshot: context.index.snapshot)
+            guard !hosts.isEmpty else { continue }
+            for rule in virtualService.spec.tls ?? [] {
+                for match in rule.match ?? [] where applies(match, namespace: namespace, context: context) {
+                    let requested = match.sniHosts ?? hosts
+                    var names: [String] = []
+                    for sni in requested {
+                        for host in hosts {
+                            if let common = GatewayHosts.intersection(sni, host), !claimed.contains(common), !names.contains(common) {
+                                names.append(common)
+                            }
+                        }
+                    }
+                    guard !names.isEmpty, let proxy = TCPRouteTranslator.tcpProxy(rule.route ?? [], namespace: namespace, context: context) else { continue }
+                    claimed.formUnion(names)
+                    // `*` is not a valid server name: it means "any SNI".
+                    chains.append(Chain(serverNames: names.contains("*") ? [] : names, proxy: proxy))
+                }
+            }
+        }
+        return chains
+    }
+}
