@@ -33,6 +33,7 @@ import Testing
 
                 await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("a", connectTimeout: 3), TestResources.cluster("c")])
                 await harness.debouncer.changed(.all)
+                await harness.debouncer.flush()
                 let second = try #require(await inbox.next())
                 #expect(second.resources.map(\.name) == ["a", "c"], "b is unchanged... and gone; a changed; c is new")
                 #expect(second.removedResources == ["b"])
@@ -61,8 +62,10 @@ import Testing
                 unsubscribe.typeURL = TypeURL.clusterLoadAssignment
                 unsubscribe.resourceNamesUnsubscribe = ["b"]
                 send.yield(unsubscribe)
+                #expect(await eventually { await harness.registry.statuses().first?.types[TypeURL.clusterLoadAssignment]?.resourceCount == 0 })
                 await harness.mesh.set(TypeURL.clusterLoadAssignment, [a, TestResources.endpoints("b", ports: [3])])
                 await harness.debouncer.changed(.endpoints)
+                await harness.debouncer.flush()
                 #expect(await inbox.drain().allSatisfy { !$0.resources.map(\.name).contains("b") }, "an unsubscribed resource is not pushed")
             }
         }

@@ -85,7 +85,7 @@ actor Inbox<Message: Sendable> {
     var all: [Message] { messages }
 
     /// The next message, or nil when none arrives within `timeout`.
-    func next(timeout: Duration = .seconds(5)) async -> Message? {
+    func next(timeout: Duration = .seconds(30)) async -> Message? {
         let deadline = ContinuousClock.now + timeout
         while messages.isEmpty, ContinuousClock.now < deadline, !finished {
             try? await Task.sleep(for: .milliseconds(5))
@@ -100,6 +100,23 @@ actor Inbox<Message: Sendable> {
             try? await Task.sleep(for: .milliseconds(10))
         }
         return failure
+    }
+
+    /// Collects messages until one satisfies `done` (included) or `timeout` passes.
+    func collect(until done: (Message) -> Bool, timeout: Duration = .seconds(30)) async -> [Message] {
+        var collected: [Message] = []
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if messages.isEmpty {
+                if finished { break }
+                try? await Task.sleep(for: .milliseconds(5))
+                continue
+            }
+            let message = messages.removeFirst()
+            collected.append(message)
+            if done(message) { break }
+        }
+        return collected
     }
 
     /// Waits until nothing has arrived for `quiet`, then returns (and drops) what did.
