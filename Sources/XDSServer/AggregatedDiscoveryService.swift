@@ -25,12 +25,28 @@ public struct AggregatedDiscoveryService: Envoy_Service_Discovery_V3_AggregatedD
         context: ServerContext
     ) async throws {
         var session = StateOfTheWorldSession(cache: cache, registry: registry, generator: generator, logger: logger)
+        try await serve(&session, requests: request, writer: response)
+    }
+
+    public func deltaAggregatedResources(
+        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Error>,
+        response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+        context: ServerContext
+    ) async throws {
+        var session = DeltaSession(cache: cache, registry: registry, generator: generator, logger: logger)
+        try await serve(&session, requests: request, writer: response)
+    }
+
+    /// One stream's loop: requests and mesh changes, in arrival order, until the proxy hangs up.
+    private func serve<Session: ADSStreamSession>(
+        _ session: inout Session, requests: RPCAsyncSequence<Session.Request, any Error>, writer: RPCWriter<Session.Response>
+    ) async throws {
         do {
-            try await withStreamEvents(requests: request, cache: cache) { events in
+            try await withStreamEvents(requests: requests, cache: cache) { events in
                 loop: for await event in events {
                     switch event {
-                    case .request(let message): try await session.handle(message, writer: response)
-                    case .changed: try await session.push(writer: response)
+                    case .request(let message): try await session.handle(message, writer: writer)
+                    case .changed: try await session.push(writer: writer)
                     case .ended(let error):
                         if let error { throw error }
                         break loop
@@ -43,29 +59,41 @@ public struct AggregatedDiscoveryService: Envoy_Service_Discovery_V3_AggregatedD
         }
         await session.close()
     }
+}
 
-    public func deltaAggregatedResources(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
-        context: ServerContext
-    ) async throws {
-        var session = DeltaSession(cache: cache, registry: registry, generator: generator, logger: logger)
-        do {
-            try await withStreamEvents(requests: request, cache: cache) { events in
-                loop: for await event in events {
-                    switch event {
-                    case .request(let message): try await session.handle(message, writer: response)
-                    case .changed: try await session.push(writer: response)
-                    case .ended(let error):
-                        if let error { throw error }
-                        break loop
-                    }
-                }
-            }
-        } catch {
-            await session.close()
-            throw error
+/// What the stream loop needs of a session, state of the world or incremental.
+protocol ADSStreamSession {
+    associatedtype Request: Sendable
+    associatedtype Response: Sendable
+    mutating func handle(_ request: Request, writer: RPCWriter<Response>) async throws
+    mutating func push(writer: RPCWriter<Response>) async throws
+    mutating func close() async
+}
+
+extension StateOfTheWorldSession: ADSStreamSession {}
+extension DeltaSession: ADSStreamSession {}
+
+/// Who is on the other end of a stream: set by the first request, which must carry the node.
+struct StreamPeer {
+    private(set) var proxy: ProxyDescriptor?
+    private(set) var streamID: Int?
+
+    mutating func identify(_ node: Envoy_Config_Core_V3_Node?, generator: any ResourceGenerator, registry: ProxyRegistry, stream: String, logger: Logger) async throws {
+        guard proxy == nil else { return }
+        guard let node else {
+            throw RPCError(code: .invalidArgument, message: "the first request on a stream must carry the node")
         }
-        await session.close()
+        do {
+            let described = try generator.describe(node: node)
+            proxy = described
+            streamID = await registry.connect(described, stream: stream)
+            logger.info("proxy connected", metadata: ["proxy": "\(described.id)", "kind": "\(described.kind)", "stream": "\(stream)"])
+        } catch let error as InvalidNode {
+            throw RPCError(code: .invalidArgument, message: "invalid node \"\(node.id)\": \(error.message)")
+        }
+    }
+
+    func close(_ registry: ProxyRegistry) async {
+        if let streamID { await registry.disconnect(streamID) }
     }
 }

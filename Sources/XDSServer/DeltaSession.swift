@@ -21,8 +21,9 @@ struct DeltaSession {
     let registry: ProxyRegistry
     let generator: any ResourceGenerator
     let logger: Logger
-    private(set) var proxy: ProxyDescriptor?
-    private var streamID: Int?
+    private var peer = StreamPeer()
+    var proxy: ProxyDescriptor? { peer.proxy }
+    private var streamID: Int? { peer.streamID }
     private var types: [String: TypeState] = [:]
     private var nonce: UInt64 = 0
 
@@ -81,22 +82,11 @@ struct DeltaSession {
     }
 
     mutating func close() async {
-        if let streamID { await registry.disconnect(streamID) }
+        await peer.close(registry)
     }
 
     private mutating func identify(_ node: Envoy_Config_Core_V3_Node?) async throws {
-        guard proxy == nil else { return }
-        guard let node else {
-            throw RPCError(code: .invalidArgument, message: "the first DeltaDiscoveryRequest on a stream must carry the node")
-        }
-        do {
-            let described = try generator.describe(node: node)
-            proxy = described
-            streamID = await registry.connect(described, stream: "delta")
-            logger.info("proxy connected", metadata: ["proxy": "\(described.id)", "kind": "\(described.kind)", "stream": "delta"])
-        } catch let error as InvalidNode {
-            throw RPCError(code: .invalidArgument, message: "invalid node \"\(node.id)\": \(error.message)")
-        }
+        try await peer.identify(node, generator: generator, registry: registry, stream: "delta", logger: logger)
     }
 
     /// Sends the resources whose versions differ from what the proxy holds, and names
