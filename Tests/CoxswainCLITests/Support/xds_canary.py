@@ -9,7 +9,8 @@ xds:///reviews.default.svc.cluster.local:9080 checks, step by step:
   1. a 90/10 VirtualService splits 2,000 RPCs 90/10 (within 3 points);
   2. rewritten to 50/50 while the client keeps sending, the split follows within 2 s, with no failed RPC;
   3. a header match (end-user: jason) sends every matching RPC to v2;
-  4. a fault abort of 50 % fails about half the RPCs with the configured status;
+  4. a fault abort of 50 % fails about half the RPCs with the configured status, and a retry
+     policy (retryOn: unavailable) makes every RPC to a backend that fails every other call succeed;
   5. a route to subset v3 that no DestinationRule defines yet fails fast; adding the subset
      makes it work without a "cluster not found" failure on the other routes;
   6. an unparseable edit of the VirtualService file keeps the last good version serving;
@@ -47,15 +48,25 @@ def free_port():
 
 
 class Backend:
-    """A gRPC server answering every method with its version name."""
+    """A gRPC server answering every method with its version name; a flaky one fails every other call."""
 
-    def __init__(self, version):
+    def __init__(self, version, flaky=False):
         self.version = version
+        self.calls = 0
+        self.lock = threading.Lock()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+
+        def answer(request, context):
+            with self.lock:
+                self.calls += 1
+                fails = flaky and self.calls % 2 == 1
+            if fails:
+                context.abort(grpc.StatusCode.UNAVAILABLE, "flaky backend: every other call fails")
+            return version.encode()
+
         handler = grpc.method_handlers_generic_handler(
             "coxswain.test.Echo",
-            {"Version": grpc.unary_unary_rpc_method_handler(lambda request, context: version.encode(),
-                                                            request_deserializer=None, response_serializer=None)},
+            {"Version": grpc.unary_unary_rpc_method_handler(answer, request_deserializer=None, response_serializer=None)},
         )
         self.server.add_generic_rpc_handlers((handler,))
         self.port = self.server.add_insecure_port("127.0.0.1:0")
@@ -82,7 +93,7 @@ endpoints:
   conditions: {{ready: true}}
   targetRef: {{kind: Pod, name: reviews-{version}, namespace: default}}
 """)
-    subsets = "\n".join(f"  - {{name: {v}, labels: {{version: {v}}}}}" for v in (["v1", "v2", "v3"] if with_v3 else ["v1", "v2"]))
+    subsets = "\n".join(f"  - {{name: {v}, labels: {{version: {v}}}}}" for v in (["v1", "v2", "v3", "v4"] if with_v3 else ["v1", "v2", "v4"]))
     service = """
 apiVersion: v1
 kind: Service
@@ -177,6 +188,7 @@ def main():
     config = os.path.join(work, "config")
     os.makedirs(config, exist_ok=True)
     backends = {v: Backend(v) for v in ("v1", "v2", "v3")}
+    backends["v4"] = Backend("v4", flaky=True)
     ports = {v: b.port for v, b in backends.items()}
     write_atomically(config, mesh(ports, split_vs(90, 10)))
 
@@ -260,6 +272,25 @@ def main():
             fail(f"fault abort of 50% failed {failed:.1f}% of RPCs")
         if not all(e.startswith("UNAVAILABLE") for e in faults["errors"]):
             fail(f"fault abort gave other statuses: {faults['errors']}")
+
+        # 4b. Retries: the flaky v4 fails every other call; retryOn: unavailable hides it, attempts: 0 does not.
+        def flaky_vs(retries):
+            return split_vs(100, 0).replace("  - name: canary\n", "  - name: flaky\n    match: [{headers: {end-user: {exact: flaky}}}]\n"
+                                           f"    route: [{{destination: {{host: reviews, subset: v4}}}}]\n    retries: {retries}\n  - name: canary\n")
+        flaky = (("end-user", "flaky"),)
+        write_atomically(config, {"virtualservice.yaml": flaky_vs("{attempts: 0}")})
+        deadline = time.time() + 5
+        while time.time() < deadline and client.many(4, metadata=flaky).get("v4", 0) == 0:
+            time.sleep(0.05)
+        without = client.many(200, metadata=flaky)
+        write_atomically(config, {"virtualservice.yaml": flaky_vs("{attempts: 3, retryOn: unavailable}")})
+        time.sleep(1.5)
+        retried = client.many(200, metadata=flaky)
+        print(f"step 4b: flaky backend without retries {without['failed']}/200 failed; with retries {retried['failed']}/200 failed", flush=True)
+        if without["failed"] < 60:
+            fail(f"the flaky backend did not fail without retries: {without}")
+        if retried["failed"] or retried.get("v4", 0) != 200:
+            fail(f"the retry policy was not honoured: {retried}")
 
         # 5. Make before break: a subset that does not exist yet, then its DestinationRule.
         v3_rule = """  - name: v3
