@@ -172,6 +172,10 @@ let package = Package(
             dependencies: [
                 "MeshAPI",
                 "Translator",
+                "KubernetesAPI",
+                "KubernetesClient",
+                "KubernetesRuntime",
+                "KubernetesTestServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
