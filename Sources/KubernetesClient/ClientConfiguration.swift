@@ -116,7 +116,7 @@ public struct ClientConfiguration: Sendable {
                 result.credentials = .basic(username: username, password: password)
             } else if let exec = user.exec {
                 let version = exec.apiVersion ?? ""
-                guard version.hasPrefix("client.authentication.k8s.io/") else {
+                guard ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"].contains(version) else {
                     throw KubernetesError.configuration("\(userField).exec.apiVersion: \"\(version)\" is not client.authentication.k8s.io/v1 or v1beta1")
                 }
                 result.credentials = .exec(exec)
