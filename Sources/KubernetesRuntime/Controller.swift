@@ -19,6 +19,7 @@ public struct Trigger: Sendable {
     let informerID: ObjectIdentifier
     let runInformer: @Sendable () async -> Void
     let waitUntilSynced: @Sendable () async -> Void
+    let hasSynced: @Sendable () async -> Bool
     let pump: @Sendable (WorkQueue<ObjectKey>) async -> Void
 
     /// Every change to `informer`'s objects enqueues the keys `map` returns.
@@ -28,6 +29,7 @@ public struct Trigger: Sendable {
             informerID: ObjectIdentifier(informer),
             runInformer: { await informer.run() },
             waitUntilSynced: { await informer.store.waitUntilSynced() },
+            hasSynced: { informer.store.hasSynced },
             pump: { queue in
                 for await event in informer.subscribe() {
                     for key in map(event) { await queue.add(key) }
@@ -93,7 +95,15 @@ public final class Controller: Service, Sendable {
                         }
                     }
                 }
-                for trigger in triggers { await trigger.waitUntilSynced() }
+                // Stopping before the caches synced (shutdown or cancellation) ends the run without reconciling.
+                await cancelWhenGracefulShutdown {
+                    for trigger in self.triggers { await trigger.waitUntilSynced() }
+                }
+                guard !Task.isCancelled, await !queue.isShuttingDown, await self.allSynced() else {
+                    sources.cancel()
+                    await sources.value
+                    return
+                }
                 logger.info("caches synced; starting workers", metadata: ["workers": "\(workers)"])
                 for _ in 0..<workers {
                     outer.addTask { await self.work() }
@@ -105,6 +115,11 @@ public final class Controller: Service, Sendable {
         } onGracefulShutdown: {
             Task { await queue.shutDownWithDrain() }
         }
+    }
+
+    private func allSynced() async -> Bool {
+        for trigger in triggers where !(await trigger.hasSynced()) { return false }
+        return true
     }
 
     private func work() async {

@@ -16,7 +16,8 @@ public final class Store<Object: KubernetesObject>: Sendable {
         /// index name → value → keys.
         var indexes: [String: [String: Set<ObjectKey>]] = [:]
         var synced = false
-        var syncWaiters: [CheckedContinuation<Void, Never>] = []
+        var syncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterID = 0
     }
     private let state: Mutex<State>
 
@@ -97,23 +98,31 @@ public final class Store<Object: KubernetesObject>: Sendable {
     /// True once the first list has been applied.
     public var hasSynced: Bool { state.withLock { $0.synced } }
 
-    /// Returns once the store has synced.
+    /// Returns once the store has synced, or when the task is cancelled (check `hasSynced`).
     public func waitUntilSynced() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state -> Bool in
-                if state.synced { return true }
-                state.syncWaiters.append(continuation)
-                return false
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.synced || Task.isCancelled { return true }
+                    state.syncWaiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            state.withLock { $0.syncWaiters.removeValue(forKey: id) }?.resume()
         }
     }
 
     func markSynced() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.synced = true
-            defer { state.syncWaiters = [] }
-            return state.syncWaiters
+            defer { state.syncWaiters = [:] }
+            return Array(state.syncWaiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }

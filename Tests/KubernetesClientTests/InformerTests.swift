@@ -172,3 +172,23 @@ struct EventRecorderTests {
         }
     }
 }
+
+@Suite("Controller lifecycle")
+struct ControllerLifecycleTests {
+    /// A controller whose server never answers stops promptly when cancelled, before any cache synced.
+    @Test func stopsBeforeSyncWhenCancelled() async throws {
+        var configuration = ClientConfiguration(server: "https://127.0.0.1:1")
+        configuration.requestTimeout = .seconds(2)
+        let client = try KubernetesClient(configuration: configuration)
+        let informer = Informer(client: client.resource(ConfigMap.self, .configMap), backoff: Backoff(initial: .milliseconds(10), maximum: .milliseconds(50)))
+        let controller = Controller(name: "unreachable", triggers: [.watch(informer)]) { _ in .done }
+        let running = Task { try await controller.run() }
+        #expect(await eventually { informer.statistics.errors > 0 })
+        #expect(!informer.store.hasSynced)
+        let start = ContinuousClock.now
+        running.cancel()
+        try await running.value
+        #expect(ContinuousClock.now - start < .seconds(3))
+        try await client.shutdown()
+    }
+}

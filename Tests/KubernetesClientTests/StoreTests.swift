@@ -67,3 +67,14 @@ struct StoreTests {
         #expect(store.count == 50)
     }
 }
+
+@Suite("Store sync wait")
+struct StoreSyncCancellationTests {
+    @Test func waitingIsCancellable() async {
+        let store = Store<ConfigMap>()
+        let waiter = Task { await store.waitUntilSynced(); return store.hasSynced }
+        try? await Task.sleep(for: .milliseconds(20))
+        waiter.cancel()
+        #expect(await waiter.value == false)
+    }
+}
