@@ -6,13 +6,12 @@ struct RateLimiterTests {
     @Test func burstIsFreeThenQPSPaces() async throws {
         let bucket = TokenBucket(qps: 50, burst: 5)
         let start = ContinuousClock.now
-        for _ in 0..<5 { try await bucket.acquire() }
-        #expect(ContinuousClock.now - start < .milliseconds(30))
+        for _ in 0..<5 { #expect(bucket.reserve() == .zero) }
         for _ in 0..<10 { try await bucket.acquire() }
         let elapsed = ContinuousClock.now - start
         // 10 tokens beyond the burst at 50/s: about 200 ms.
         #expect(elapsed >= .milliseconds(180))
-        #expect(elapsed < .milliseconds(600))
+        #expect(elapsed < .seconds(3)) // generous: the machine is shared
     }
 
     @Test func reservationsQueueInOrder() {
