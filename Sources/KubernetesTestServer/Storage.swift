@@ -510,7 +510,7 @@ actor APIStore {
             guard case .object = patch else { throw .badRequest("json: cannot unmarshal into Go value of type map[string]interface {}") }
             patched = try StrategicMergePatch.apply(patch, to: existing, mergeKeys: resource.strategicMergeKeys)
         case .apply:
-            fatalError("handled above")
+            throw .internalError("apply patches are merged by ServerSideApply above")
         }
         if patched.resourceVersion == nil { patched.setMetadata("resourceVersion", existing["metadata"]?["resourceVersion"]) }
         return try update(scope, name: name, object: patched, subresource: subresource, options: options)
