@@ -177,6 +177,10 @@ let package = Package(
                 "KubernetesAPI",
                 "MeshAPI",
                 "Translator",
+                "KubernetesAPI",
+                "KubernetesClient",
+                "KubernetesRuntime",
+                "KubernetesTestServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

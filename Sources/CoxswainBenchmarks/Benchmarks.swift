@@ -4,7 +4,11 @@ import ArgumentParser
 struct CoxswainBenchmarks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coxswain-bench",
-        abstract: "Benchmarks for Coxswain's decoding, validation and translation.",
-        subcommands: [DecodeBenchmark.self, TranslateBenchmark.self]
+        abstract: "Benchmarks for Coxswain's decoding, validation, translation and Kubernetes watches.",
+        subcommands: [
+            DecodeBenchmark.self,
+            TranslateBenchmark.self,
+            WatchBenchmark.self,
+        ]
     )
 }

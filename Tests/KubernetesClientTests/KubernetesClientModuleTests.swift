@@ -1,6 +1,0 @@
-import Testing
-@testable import KubernetesClient
-
-@Test func moduleLinks() {
-    #expect(KubernetesClientModule.name == "KubernetesClient")
-}
