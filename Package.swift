@@ -177,7 +177,6 @@ let package = Package(
                 "KubernetesAPI",
                 "MeshAPI",
                 "Translator",
-                "KubernetesAPI",
                 "KubernetesClient",
                 "KubernetesRuntime",
                 "KubernetesTestServer",

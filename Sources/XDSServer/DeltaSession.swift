@@ -55,8 +55,8 @@ struct DeltaSession {
             state.pendingNonce = nil
         }
         if isFirst {
-            // A first request with no names is a wildcard subscription (for every type; Envoy uses it for LDS and CDS).
-            state.wildcard = request.resourceNamesSubscribe.isEmpty
+            // A first request with no names is a wildcard subscription, for listeners and clusters only.
+            state.wildcard = request.resourceNamesSubscribe.isEmpty && (typeURL == TypeURL.listener || typeURL == TypeURL.cluster)
             state.held = request.initialResourceVersions
         }
         for name in request.resourceNamesSubscribe {

@@ -60,7 +60,9 @@ struct StateOfTheWorldSession {
             }
         }
         let names = Set(request.resourceNames)
-        let wildcard = names.contains("*") || (names.isEmpty && (isFirst || state.wildcard))
+        // An empty list is a wildcard subscription only for listeners and clusters; RDS and EDS are always named.
+        let wildcardable = typeURL == TypeURL.listener || typeURL == TypeURL.cluster
+        let wildcard = names.contains("*") || (wildcardable && names.isEmpty && (isFirst || state.wildcard))
         let subscriptionChanged = isFirst || wildcard != state.wildcard || names.subtracting(["*"]) != state.names
         state.wildcard = wildcard
         state.names = names.subtracting(["*"])

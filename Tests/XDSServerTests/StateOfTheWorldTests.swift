@@ -32,6 +32,11 @@ import Testing
                 let endpoints = try #require(await inbox.next())
                 #expect(endpoints.names == [Self.reviewsV1], "EDS answers only the names asked for")
                 send.yield(.ack(endpoints, names: [Self.reviewsV1]))
+                // An empty RDS subscription is not a wildcard: it asks for nothing.
+                send.yield(.subscribe(TypeURL.routeConfiguration, node: nil))
+                let routes = try #require(await inbox.next())
+                #expect(routes.typeURL == TypeURL.routeConfiguration && routes.resources.isEmpty)
+                send.yield(.ack(routes))
                 #expect(await inbox.drain().isEmpty, "an ACK of current config gets no response")
                 #expect(await eventually { await harness.registry.statuses().first?.isSynced == true })
 
