@@ -243,7 +243,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer",
+                                                        .product(name: "Yams", package: "Yams")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], exclude: ["Support"], swiftSettings: swiftSettings),
     ]
 )

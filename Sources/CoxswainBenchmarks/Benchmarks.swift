@@ -9,6 +9,7 @@ struct CoxswainBenchmarks: AsyncParsableCommand {
             DecodeBenchmark.self,
             TranslateBenchmark.self,
             WatchBenchmark.self,
+            OperatorBenchmark.self,
         ]
     )
 }

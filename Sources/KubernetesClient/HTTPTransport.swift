@@ -52,7 +52,9 @@ public final class HTTPTransport: Sendable {
         }
         if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
         var http = HTTPClient.Configuration(tlsConfiguration: tls)
-        http.connectionPool = .init(idleTimeout: .seconds(90))
+        // Every watch holds an HTTP/1.1 connection for minutes; AsyncHTTPClient's default of 8 per host
+        // would leave an operator watching eight kinds no connection for anything else.
+        http.connectionPool = .init(idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         http.timeout = .init(connect: .seconds(10))
         http.redirectConfiguration = .disallow
         http.decompression = .disabled

@@ -42,6 +42,9 @@ enum BodyDecoding {
         return try convert(node, depth: 0)
     }
 
+    /// One already-composed YAML document as JSON.
+    static func convertDocument(_ node: Node) throws(APIError) -> JSONValue { try convert(node, depth: 0) }
+
     private static func convert(_ node: Node, depth: Int) throws(APIError) -> JSONValue {
         guard depth < JSONCoding.maximumDepth else { throw .badRequest("error converting YAML to JSON: nesting too deep") }
         switch node {

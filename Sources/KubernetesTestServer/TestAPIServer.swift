@@ -1,6 +1,7 @@
 import Foundation
 import KubernetesAPI
 import NIOCore
+import Yams
 import NIOPosix
 import Synchronization
 
@@ -141,6 +142,15 @@ public final class TestAPIServer: Sendable {
             let scope = RequestScope(resource: resource, version: gvk.version, namespace: resource.namespaced ? (object.namespace ?? "default") : nil)
             _ = try await store.create(scope, object: object, options: WriteOptions(fieldManager: fieldManager))
         }
+    }
+
+    /// Creates every object of a multi-document YAML text (e.g. the CRDs of `crds/`), like `seed(_:)`.
+    public func seed(yaml text: String, fieldManager: String = "seed") async throws {
+        var objects: [JSONValue] = []
+        for document in try Yams.compose_all(yaml: text) {
+            objects.append(try BodyDecoding.convertDocument(document))
+        }
+        try await seed(objects.filter { $0["kind"] != nil }, fieldManager: fieldManager)
     }
 
     /// The stored objects of a kind (all namespaces), as a GET would return them, sorted by namespace and name.

@@ -102,7 +102,16 @@ struct DeltaSession {
         let changed = wanted.filter { state.held[$0.name] != $0.version }
         let wantedNames = Set(wanted.map(\.name))
         let removed = state.held.keys.filter { !wantedNames.contains($0) }.sorted()
-        guard always || !changed.isEmpty || !removed.isEmpty else { return }
+        guard always || !changed.isEmpty || !removed.isEmpty else {
+            // Nothing new: the proxy's copy (acknowledged or on its way) is this generation's too.
+            if state.pendingNonce != nil {
+                state.pendingGeneration = generation
+                types[typeURL] = state
+            } else {
+                await registry.unchanged(streamID!, typeURL: typeURL, generation: generation)
+            }
+            return
+        }
         nonce += 1
         var response = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse()
         response.typeURL = typeURL

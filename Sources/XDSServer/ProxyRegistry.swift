@@ -40,14 +40,36 @@ public actor ProxyRegistry {
     private var proxies: [Int: ProxyStatus] = [:]
     private var sent: [Int: [String: [XDSResource]]] = [:]
     private var nextStream = 0
+    private var watchers: [Int: AsyncStream<Void>.Continuation] = [:]
+    private var nextWatcher = 0
 
     public init() {}
+
+    /// Fires (coalesced) when a proxy connects, disconnects, acknowledges or rejects something:
+    /// what status writers need to re-check "N/M proxies up to date".
+    public func changes() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let id = nextWatcher
+        nextWatcher += 1
+        watchers[id] = continuation
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.removeWatcher(id) }
+        }
+        return stream
+    }
+
+    private func removeWatcher(_ id: Int) { watchers[id] = nil }
+
+    private func notify() {
+        for watcher in watchers.values { watcher.yield() }
+    }
 
     func connect(_ proxy: ProxyDescriptor, stream: String) -> Int {
         let id = nextStream
         nextStream += 1
         proxies[id] = ProxyStatus(id: proxy.id, kind: proxy.kind, stream: stream, connectedAt: Date())
         XDSMetrics.connected.record(proxies.count)
+        notify()
         return id
     }
 
@@ -55,6 +77,7 @@ public actor ProxyRegistry {
         proxies[stream] = nil
         sent[stream] = nil
         XDSMetrics.connected.record(proxies.count)
+        notify()
     }
 
     func sent(_ stream: Int, typeURL: String, version: String, nonce: String, generation: UInt64, resources: [XDSResource], replacing: Bool = true) {
@@ -80,10 +103,24 @@ public actor ProxyRegistry {
     func acked(_ stream: Int, typeURL: String, version: String, generation: UInt64?) {
         proxies[stream]?.types[typeURL, default: TypeStatus()].ackedVersion = version
         if let generation { proxies[stream]?.types[typeURL]?.ackedGeneration = generation }
+        notify()
     }
 
     func nacked(_ stream: Int, typeURL: String, nack: Nack) {
         proxies[stream]?.types[typeURL, default: TypeStatus()].lastNack = nack
+        notify()
+    }
+
+    /// A push of `generation` found nothing new for this type: what the proxy holds is already that
+    /// generation's, so an acknowledged type counts as acknowledged for it too.
+    func unchanged(_ stream: Int, typeURL: String, generation: UInt64) {
+        guard var status = proxies[stream]?.types[typeURL] else { return }
+        status.sentGeneration = generation
+        if status.ackedVersion == status.sentVersion && status.lastNack?.nonce != status.sentNonce {
+            status.ackedGeneration = generation
+        }
+        proxies[stream]?.types[typeURL] = status
+        notify()
     }
 
     /// Every connected proxy, ordered by id.
@@ -97,15 +134,19 @@ public actor ProxyRegistry {
         return sent[stream] ?? [:]
     }
 
-    /// How many connected proxies have accepted everything built from `generation` or later.
+    /// How many connected proxies hold (have acknowledged) what was built from `generation` or later.
+    /// A proxy still acknowledging a newer push, or rejecting one, keeps what it acknowledged before; the
+    /// first current rejection among proxies that are behind is reported.
     public func upToDate(generation: UInt64) -> (synced: Int, total: Int, firstNack: Nack?) {
         var synced = 0
         var firstNack: Nack?
         for status in proxies.values {
             let types = status.types.values.filter { $0.sentVersion != nil }
-            let ok = !types.isEmpty && types.allSatisfy { ($0.ackedGeneration ?? 0) >= generation && $0.ackedVersion == $0.sentVersion }
-            if ok { synced += 1 }
-            if firstNack == nil, let nack = types.compactMap(\.lastNack).first { firstNack = nack }
+            if !types.isEmpty && types.allSatisfy({ ($0.ackedGeneration ?? 0) >= generation }) {
+                synced += 1
+            } else if firstNack == nil, let nack = types.first(where: { $0.lastNack != nil && $0.lastNack?.nonce == $0.sentNonce })?.lastNack {
+                firstNack = nack
+            }
         }
         return (synced, proxies.count, firstNack)
     }

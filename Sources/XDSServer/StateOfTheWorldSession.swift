@@ -99,6 +99,7 @@ struct StateOfTheWorldSession {
         if !force && version == state.sentVersion {
             state.sentGeneration = generation
             types[typeURL] = state
+            await registry.unchanged(streamID!, typeURL: typeURL, generation: generation)
             return
         }
         nonce += 1

@@ -3,8 +3,9 @@ import GRPCNIOTransportHTTP2
 import Logging
 import ServiceLifecycle
 
-/// Serves ADS on a port as a swift-service-lifecycle `Service`: on graceful shutdown it
-/// stops accepting streams and lets open ones finish.
+/// Serves ADS on a port as a swift-service-lifecycle `Service`: on graceful shutdown it stops
+/// accepting streams (HTTP/2 GOAWAY), gives open ones `drainPeriod` and then ends them, so proxies
+/// reconnect elsewhere (ADS streams never finish on their own).
 public struct XDSGRPCServer: Service {
     /// Certificates for serving xDS over TLS; with a client CA, proxies must present a certificate it signed.
     public struct TLS: Sendable {
@@ -25,6 +26,8 @@ public struct XDSGRPCServer: Service {
     public let service: AggregatedDiscoveryService
     /// Called with the bound port once listening (port 0 picks a free one).
     public var onListening: @Sendable (Int) -> Void
+    /// How long open streams are left after GOAWAY before they are ended.
+    public var drainPeriod: Duration = .seconds(1)
     let logger: Logger
 
     public init(
@@ -52,16 +55,22 @@ public struct XDSGRPCServer: Service {
     public func run() async throws {
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: transportSecurity)
         let server = GRPCServer(transport: transport, services: [service])
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await server.serve() }
-                if let bound = try await transport.listeningAddress.ipv4?.port {
-                    logger.info("serving xDS", metadata: ["port": "\(bound)", "tls": "\(tls != nil)"])
-                    onListening(bound)
-                }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            group.addTask { [drainPeriod, logger] in
+                // Returns when graceful shutdown starts; throws (ending nothing) if the task is cancelled first.
+                try await gracefulShutdown()
+                server.beginGracefulShutdown()
+                logger.info("draining xDS streams", metadata: ["period": "\(drainPeriod)"])
+                try? await Task.sleep(for: drainPeriod)
             }
-        } onGracefulShutdown: {
-            server.beginGracefulShutdown()
+            if let bound = try await transport.listeningAddress.ipv4?.port {
+                logger.info("serving xDS", metadata: ["port": "\(bound)", "tls": "\(tls != nil)"])
+                onListening(bound)
+            }
+            // Whichever ends first (the drain, or the server on its own) ends the other.
+            _ = try await group.next()
+            group.cancelAll()
         }
     }
 }

@@ -7,6 +7,7 @@ struct Coxswain: AsyncParsableCommand {
         abstract: "Istio traffic management (VirtualService, DestinationRule, Gateway) served to Envoy over xDS.",
         subcommands: [
             AnalyzeCommand.self,
+            DevCommand.self,
             DevAPIServerCommand.self,
             RenderCommand.self,
             RunCommand.self,

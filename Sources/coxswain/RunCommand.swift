@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KubernetesClient
 import Logging
 import Metrics
 import Operator
@@ -7,17 +8,57 @@ import Prometheus
 import ServiceLifecycle
 import XDSServer
 
-/// `coxswain run`: the control plane. With `--config-dir` it serves the mesh described by
-/// the YAML in a folder (no cluster needed) and follows edits to it.
+/// `coxswain run`: the control plane. Against a Kubernetes API server it watches the mesh,
+/// serves xDS and (while it holds the lease) writes status; with `--config-dir` it serves the
+/// mesh described by the YAML in a folder (no cluster needed) and follows edits to it.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Serve xDS for a mesh: the Kubernetes-style YAML in --config-dir, re-read when files change.",
-        discussion: "Watching a Kubernetes API server (with leader election and status) is not in this build: run needs --config-dir."
+        abstract: "Serve xDS for the mesh in a Kubernetes cluster (or, with --config-dir, in a folder of YAML).",
+        discussion: """
+        Without --config-dir, connects with --kubeconfig/--context, else $KUBECONFIG or ~/.kube/config, else the pod's \
+        service account. Every replica watches and serves xDS; the one holding the Lease writes status.
+        """
     )
 
-    @Option(name: .customLong("config-dir"), help: "A folder of YAML/JSON: VirtualServices, DestinationRules, Gateways and the Services, EndpointSlices, Pods and Secrets they use.")
+    @Option(name: .customLong("config-dir"), help: "Serve a folder of YAML/JSON instead of a cluster: VirtualServices, DestinationRules, Gateways and the Services, EndpointSlices, Pods and Secrets they use.")
     var configDir: String?
+
+    @Option(name: .long, help: "Path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, else in-cluster).")
+    var kubeconfig: String?
+
+    @Option(name: .long, help: "The kubeconfig context to use (default: its current-context).")
+    var context: String?
+
+    @Option(name: .customLong("namespace"), help: "Watch only this namespace (repeatable; default: all).")
+    var namespaces: [String] = []
+
+    @Flag(name: .customLong("leader-elect"), inversion: .prefixedNo, help: "Elect one replica to write status through a Lease.")
+    var leaderElect = true
+
+    @Option(name: .customLong("lease-name"), help: "Name of the coordination.k8s.io Lease.")
+    var leaseName = "coxswain-leader"
+
+    @Option(name: .customLong("lease-namespace"), help: "Namespace of the Lease (default: $POD_NAMESPACE, the pod's namespace, else coxswain-system).")
+    var leaseNamespace: String?
+
+    @Option(name: .customLong("lease-duration"), help: "Seconds a follower waits after the last renewal before taking over.")
+    var leaseDuration = 15.0
+
+    @Option(name: .customLong("renew-deadline"), help: "Seconds the leader keeps trying to renew before it steps down.")
+    var renewDeadline = 10.0
+
+    @Option(name: .customLong("retry-period"), help: "Seconds between leader election attempts.")
+    var retryPeriod = 1.0
+
+    @Option(name: .customLong("kube-api-qps"), help: "Most requests per second to the API server (status writes, relists).")
+    var kubeAPIQPS = 100.0
+
+    @Option(name: .customLong("kube-api-burst"), help: "Requests allowed in a burst above --kube-api-qps.")
+    var kubeAPIBurst = 200
+
+    @Option(name: .long, help: "This replica's identity in the Lease (default: $POD_NAME or the host name, plus a random suffix).")
+    var identity: String?
 
     @Option(name: .customLong("xds-port"), help: "Port for xDS (ADS over gRPC, plaintext).")
     var xdsPort = 15010
@@ -41,42 +82,68 @@ struct RunCommand: AsyncParsableCommand {
     var logFormat = "text"
 
     func validate() throws {
-        guard configDir != nil else {
-            throw ValidationError("give --config-dir DIR (watching a Kubernetes API server is not in this build)")
+        if configDir != nil, kubeconfig != nil || context != nil || !namespaces.isEmpty {
+            throw ValidationError("--config-dir serves a folder: --kubeconfig, --context and --namespace do not apply")
+        }
+        guard retryPeriod > 0, retryPeriod < renewDeadline, renewDeadline < leaseDuration else {
+            throw ValidationError("leader election needs 0 < --retry-period < --renew-deadline < --lease-duration")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \"\(logLevel)\"") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format: text or json") }
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        let json = logFormat == "json"
-        LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let metrics = bootstrapObservability(level: logLevel, format: logFormat)
+        let plane = ControlPlane(debounceQuiet: debounceQuiet, debounceMax: debounceMax)
+        if let configDir {
+            let directory = URL(fileURLWithPath: configDir)
+            plane.logger.info("coxswain starting", metadata: ["config-dir": "\(directory.path)", "xds-port": "\(xdsPort)", "admin-port": "\(adminPort)"])
+            let files = FileModeRunner(watcher: ConfigDirectoryWatcher(directory: directory), generator: plane.generator, debouncer: plane.debouncer)
+            try await plane.serve(with: [files], host: listenAddress, xdsPort: xdsPort, adminPort: adminPort, metrics: metrics)
+            return
         }
-        let metrics = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
-        let logger = Logger(label: "coxswain")
+        var configuration = try clientConfiguration()
+        configuration.qps = kubeAPIQPS
+        configuration.burst = kubeAPIBurst
+        let client = try KubernetesClient(configuration: configuration)
+        let election = leaderElection(defaultNamespace: configuration.namespace)
+        plane.logger.info("coxswain starting", metadata: [
+            "server": "\(configuration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))",
+            "leader-elect": "\(leaderElect)", "lease": "\(election.leaseNamespace)/\(election.leaseName)", "identity": "\(election.identity)",
+            "xds-port": "\(xdsPort)", "admin-port": "\(adminPort)",
+        ])
+        do {
+            let cluster = plane.cluster(client: client, namespaces: namespaces, leaderElection: election)
+            try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst,
+                                  host: listenAddress, xdsPort: xdsPort, adminPort: adminPort, metrics: metrics)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try? await client.shutdown()
+    }
 
-        let directory = URL(fileURLWithPath: configDir ?? ".")
-        let generator = MeshResourceGenerator()
-        let cache = SnapshotCache(generator: generator)
-        let registry = ProxyRegistry()
-        let debouncer = ChangeDebouncer(cache: cache, quiet: .milliseconds(debounceQuiet), maxDelay: .milliseconds(debounceMax))
-        let ads = AggregatedDiscoveryService(generator: generator, cache: cache, registry: registry)
-        let services: [any ServiceLifecycle.Service] = [
-            FileModeRunner(watcher: ConfigDirectoryWatcher(directory: directory), generator: generator, debouncer: debouncer),
-            XDSGRPCServer(host: listenAddress, port: xdsPort, service: ads),
-            AdminServer(host: listenAddress, port: adminPort, registry: registry, metrics: metrics, isReady: { generator.isReady }),
-        ]
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        logger.info("coxswain starting", metadata: ["config-dir": "\(directory.path)", "xds-port": "\(xdsPort)", "admin-port": "\(adminPort)"])
-        try await group.run()
+    private func leaderElection(defaultNamespace: String?) -> LeaderElectionOptions {
+        var election = LeaderElectionOptions(identity: identity ?? LeaderElectionOptions.defaultIdentity())
+        election.enabled = leaderElect
+        election.leaseName = leaseName
+        election.leaseNamespace = leaseNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? defaultNamespace ?? "coxswain-system"
+        election.leaseDuration = .milliseconds(Int64(leaseDuration * 1000))
+        election.renewDeadline = .milliseconds(Int64(renewDeadline * 1000))
+        election.retryPeriod = .milliseconds(Int64(retryPeriod * 1000))
+        return election
+    }
+
+    /// --kubeconfig/--context, else $KUBECONFIG or ~/.kube/config when present, else the pod's service account.
+    private func clientConfiguration() throws -> ClientConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        let home = environment["HOME"].map { "\($0)/.kube/config" }
+        if kubeconfig != nil || context != nil || environment["KUBECONFIG"].map({ !$0.isEmpty }) == true
+            || home.map({ FileManager.default.fileExists(atPath: $0) }) == true {
+            return try ClientConfiguration.fromKubeconfig(path: kubeconfig, context: context)
+        }
+        return try ClientConfiguration.inCluster()
     }
 }
 

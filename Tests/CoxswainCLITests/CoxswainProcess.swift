@@ -37,6 +37,26 @@ struct CoxswainProcess {
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Runs a Python script of Support/ with `arguments`, waiting on a Dispatch thread: blocking one
+    /// of the two cooperative threads for the script's minute would starve every other test.
+    static func runScript(_ name: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", repository.appendingPathComponent("Tests/CoxswainCLITests/Support/\(name)").path] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
+        return (process.terminationStatus, text)
+    }
+
     /// A fresh temporary directory holding the given files.
     static func directory(with files: [String: String]) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coxswain-cli-\(UUID().uuidString)")

@@ -8,27 +8,9 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func proxylessGRPCClientFollowsTheMesh() async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("coxswain-canary-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", CoxswainProcess.repository.appendingPathComponent("Tests/CoxswainCLITests/Support/xds_canary.py").path,
-            CoxswainProcess.executable.path, work.path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // Wait on a Dispatch thread: blocking one of the two cooperative threads for the
-        // script's 20-40 s would starve every other test running in parallel.
-        let text = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
+        let (status, text) = try await CoxswainProcess.runScript("xds_canary.py", [CoxswainProcess.executable.path, work.path])
         let log = (try? String(contentsOf: work.appendingPathComponent("coxswain.log"), encoding: .utf8)) ?? ""
-        #expect(process.terminationStatus == 0, "xds_canary.py failed:\n\(text)\ncoxswain log:\n\(log.suffix(4000))")
+        #expect(status == 0, "xds_canary.py failed:\n\(text)\ncoxswain log:\n\(log.suffix(4000))")
         #expect(text.contains("all steps passed"))
     }
 }

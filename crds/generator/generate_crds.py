@@ -698,6 +698,7 @@ def status_schema() -> dict:
             "name": string("Human-readable message type."),
         }),
         "level": enum(["UNKNOWN", "ERROR", "WARNING", "INFO"], "Severity."),
+        "message": string("What was found, with the field path it concerns."),
         "documentationUrl": string("Documentation for this message type."),
     })
     schema = obj({
@@ -809,8 +810,10 @@ def main() -> int:
             handle.write("---\n")
             yaml.dump(document, handle, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True)
         files.append(name)
-    with open(os.path.join(out_dir, "kustomization.yaml"), "w", encoding="utf-8") as handle:
-        handle.write("# The CustomResourceDefinitions Coxswain serves, as Istio names them.\n")
+    # Named `Kustomization` (no extension) so that `kubectl apply -f crds/` skips it.
+    with open(os.path.join(out_dir, "Kustomization"), "w", encoding="utf-8") as handle:
+        handle.write("# The CustomResourceDefinitions Coxswain serves, as Istio names them. Named without an extension\n")
+        handle.write("# so that `kubectl apply -f crds/` installs just the CRDs; `kubectl apply -k crds` works too.\n")
         handle.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n")
         for name in files:
             handle.write(f"- {name}\n")

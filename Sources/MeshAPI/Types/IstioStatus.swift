@@ -46,11 +46,14 @@ public struct IstioStatus: Codable, Sendable, Hashable, LenientDecodable {
     public struct ValidationMessage: Codable, Sendable, Hashable {
         public var type: MessageType?
         public var level: Level?
+        /// What was found (Coxswain adds it; Istio's own messages carry only the type).
+        public var message: String?
         public var documentationUrl: String?
 
-        public init(type: MessageType? = nil, level: Level? = nil, documentationUrl: String? = nil) {
+        public init(type: MessageType? = nil, level: Level? = nil, message: String? = nil, documentationUrl: String? = nil) {
             self.type = type
             self.level = level
+            self.message = message
             self.documentationUrl = documentationUrl
         }
 

@@ -141,8 +141,8 @@ def write_atomically(directory, files):
 
 
 class Client:
-    def __init__(self):
-        self.channel = grpc.insecure_channel(TARGET)
+    def __init__(self, target=TARGET):
+        self.channel = grpc.insecure_channel(target)
         self.call = self.channel.unary_unary(METHOD, request_serializer=None, response_deserializer=None)
 
     def one(self, metadata=None):

@@ -1,0 +1,229 @@
+import Foundation
+import KubernetesAPI
+import KubernetesClient
+import KubernetesRuntime
+import Logging
+import MeshAPI
+import Metrics
+import Synchronization
+import XDSServer
+
+/// Writes the status of VirtualServices, DestinationRules and Gateways; only the leader runs it.
+///
+/// A sweep compares every object's desired status (from the status board and the proxies'
+/// acknowledgements) with what the object carries and queues only the ones that differ; workers
+/// write them through the `status` subresource with the object's `resourceVersion`, re-reading on
+/// a conflict. A status that would not change is never written, so writes cannot feed themselves.
+public final class StatusWriter: Sendable {
+    public let fieldManager: String
+    private let client: KubernetesClient
+    private let cache: ClusterCache
+    private let board: StatusBoard
+    private let snapshotCache: SnapshotCache
+    private let registry: ProxyRegistry
+    private let workers: Int
+    private let resyncPeriod: Duration
+    private let logger: Logger
+    private let events: EventRecorder
+    private let writes: Counter
+    private let conflicts: Counter
+    /// What this writer last wrote per object, and the resourceVersion it wrote over: while the cache
+    /// still shows that version, the informer just has not caught up, and writing again would only conflict.
+    private let lastWritten = Mutex<[MeshObjectKey: (over: String?, status: ObjectStatus, at: ContinuousClock.Instant)]>([:])
+    /// A Programmed message whose only news is the proxy count ("11/12" → "12/12") is refreshed at most this
+    /// often per object: proxies come and go all the time, and each would otherwise rewrite every object.
+    public let countRefreshInterval: Duration
+
+    public init(client: KubernetesClient, cache: ClusterCache, board: StatusBoard, snapshotCache: SnapshotCache, registry: ProxyRegistry,
+                fieldManager: String = "coxswain", workers: Int = 4, resyncPeriod: Duration = .seconds(10),
+                countRefreshInterval: Duration = .seconds(30),
+                logger: Logger = Logger(label: "coxswain.status")) {
+        self.client = client
+        self.cache = cache
+        self.board = board
+        self.snapshotCache = snapshotCache
+        self.registry = registry
+        self.fieldManager = fieldManager
+        self.workers = max(1, workers)
+        self.resyncPeriod = resyncPeriod
+        self.countRefreshInterval = countRefreshInterval
+        self.logger = logger
+        events = EventRecorder(client: client, component: fieldManager)
+        writes = Counter(label: "coxswain_status_writes_total")
+        conflicts = Counter(label: "coxswain_status_conflicts_total")
+    }
+
+    /// Writes status until the task is cancelled (the end of a leadership term).
+    public func run() async {
+        let queue = WorkQueue<MeshObjectKey>(name: "status")
+        let (signal, trigger) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let published = await snapshotCache.subscribe()
+        let proxyChanges = await registry.changes()
+        await withTaskGroup(of: Void.self) { group in
+            // Any change to an object (its status included, e.g. overwritten by someone else) re-checks it.
+            for kind in WatchedKind.statusKinds {
+                for events in cache.events(kind) {
+                    group.addTask {
+                        for await event in events {
+                            let object = event.object
+                            await queue.add(MeshObjectKey(kind: kind, namespace: object.metadata.namespace ?? "", name: object.metadata.name ?? ""))
+                        }
+                    }
+                }
+            }
+            group.addTask { for await _ in self.board.updates() { trigger.yield() } }
+            group.addTask { for await _ in published.changes { trigger.yield() } }
+            group.addTask { for await _ in proxyChanges { trigger.yield() } }
+            group.addTask {
+                while !Task.isCancelled {
+                    trigger.yield()
+                    try? await Task.sleep(for: self.resyncPeriod)
+                }
+            }
+            group.addTask {
+                for await _ in signal { await self.sweep(into: queue) }
+            }
+            for _ in 0..<workers {
+                group.addTask {
+                    while let key = await queue.get() {
+                        do {
+                            try await self.reconcile(key)
+                            await queue.forget(key)
+                        } catch is CancellationError {
+                            await queue.done(key)
+                            break
+                        } catch {
+                            self.logger.warning("status write failed; retrying", metadata: ["object": "\(key)", "error": "\(error)"])
+                            await queue.addRateLimited(key)
+                        }
+                        await queue.done(key)
+                    }
+                }
+            }
+            // Every child ends when the term's task is cancelled (streams, queue and sleeps all honour it).
+            await group.waitForAll()
+        }
+        await snapshotCache.unsubscribe(published.id)
+    }
+
+    /// Queues every object whose status is not what it should be.
+    func sweep(into queue: WorkQueue<MeshObjectKey>) async {
+        guard board.passes > 0 else { return }
+        var programmed = await ProgrammedLookup(snapshotCache: snapshotCache, registry: registry)
+        let now = StatusComputer.timestamp()
+        for kind in WatchedKind.all where kind.hasStatus {
+            for object in cache.objects(kind.mesh) {
+                let key = MeshObjectKey(kind: kind.mesh, namespace: object.metadata.namespace ?? "", name: object.metadata.name ?? "")
+                guard let entry = board.entry(key), entry.evaluation.generation == (object.metadata.generation ?? 0) else { continue }
+                let current = ObjectStatus(json: object.object["status"])
+                let desired = StatusComputer.desired(entry.evaluation, programmed: await programmed.state(entry.cacheGeneration),
+                                                     current: current, now: now)
+                if needsWrite(key, object: object, current: current, desired: desired) { await queue.add(key) }
+            }
+        }
+    }
+
+    /// Whether `desired` should be written over `current`: it differs, this writer's last write of it is not
+    /// merely still on its way to the cache, and it is not a count-only refresh that came too soon.
+    private func needsWrite(_ key: MeshObjectKey, object: UnstructuredObject, current: ObjectStatus?, desired: ObjectStatus) -> Bool {
+        guard desired != current else { return false }
+        guard let written = lastWritten.withLock({ $0[key] }) else { return true }
+        if written.status == desired && written.over == object.metadata.resourceVersion { return false }
+        if let current, Self.onlyProxyCountDiffers(current, desired), ContinuousClock.now - written.at < countRefreshInterval { return false }
+        return true
+    }
+
+    static func onlyProxyCountDiffers(_ current: ObjectStatus, _ desired: ObjectStatus) -> Bool {
+        var current = current
+        current.conditions = current.conditions.map { condition in
+            guard condition.type == StatusComputer.programmed, let replacement = desired.condition(StatusComputer.programmed),
+                  replacement.status == condition.status, replacement.reason == condition.reason else { return condition }
+            var copy = condition
+            copy.message = replacement.message
+            return copy
+        }
+        return current == desired
+    }
+
+    /// Writes one object's status if it differs, re-reading the object on a conflict.
+    func reconcile(_ key: MeshObjectKey) async throws {
+        guard let kind = WatchedKind.all.first(where: { $0.mesh == key.kind }),
+              var object = cache.object(key.kind, ObjectKey(namespace: key.namespace, name: key.name)) else { return }
+        let resource = client.unstructured(kind.resource)
+        var fresh = false
+        try await retryOnConflict {
+            if fresh {
+                object = try await resource.get(key.name, namespace: key.namespace)
+            }
+            fresh = true
+            guard let entry = board.entry(key), entry.evaluation.generation == (object.metadata.generation ?? 0) else { return }
+            let current = ObjectStatus(json: object.object["status"])
+            var programmed = await ProgrammedLookup(snapshotCache: snapshotCache, registry: registry)
+            let desired = StatusComputer.desired(entry.evaluation, programmed: await programmed.state(entry.cacheGeneration),
+                                                 current: current, now: StatusComputer.timestamp())
+            guard needsWrite(key, object: object, current: current, desired: desired) else { return }
+            var updated = object
+            updated.object["status"] = try desired.json
+            do {
+                _ = try await resource.updateStatus(updated, fieldManager: fieldManager)
+            } catch let error as KubernetesError where error.isConflict {
+                conflicts.increment()
+                throw error
+            } catch let error as KubernetesError where error.isNotFound {
+                return
+            }
+            writes.increment()
+            lastWritten.withLock { $0[key] = (object.metadata.resourceVersion, desired, .now) }
+            logChange(key, from: current, to: desired)
+            await recordEvents(object, kind: kind, from: current, to: desired)
+        }
+    }
+
+    /// A Warning event (for `kubectl describe`) when a condition turns False.
+    private func recordEvents(_ object: UnstructuredObject, kind: WatchedKind, from current: ObjectStatus?, to desired: ObjectStatus) async {
+        for condition in desired.conditions where condition.status == "False" && current?.condition(condition.type)?.status != "False" {
+            // Pending is transient; Programmed=False for an invalid object repeats Accepted's event.
+            guard condition.reason != "Pending", !(condition.type == StatusComputer.programmed && condition.reason == "Invalid") else { continue }
+            let reference = CoreEvent.ObjectReference(apiVersion: kind.resource.apiVersion, kind: kind.resource.kind,
+                                                      namespace: object.metadata.namespace, name: object.metadata.name, uid: object.metadata.uid)
+            await events.record(reference, type: "Warning", reason: condition.reason, message: "\(condition.type): \(condition.message)")
+        }
+    }
+
+    private func logChange(_ key: MeshObjectKey, from current: ObjectStatus?, to desired: ObjectStatus) {
+        let summary = desired.conditions.map { "\($0.type)=\($0.status)" }.joined(separator: ",")
+        var metadata: Logger.Metadata = ["object": "\(key)", "generation": "\(desired.observedGeneration ?? 0)", "conditions": "\(summary)"]
+        if let accepted = desired.condition(StatusComputer.accepted), accepted.status == "False" { metadata["error"] = "\(accepted.message)" }
+        let statusChanged = current?.conditions.map { "\($0.type)=\($0.status)" } != desired.conditions.map { "\($0.type)=\($0.status)" }
+        if statusChanged { logger.info("status written", metadata: metadata) } else { logger.debug("status written", metadata: metadata) }
+    }
+}
+
+/// Answers "have the proxies got cache generation N" once per distinct N during one sweep.
+struct ProgrammedLookup {
+    private let current: UInt64
+    private let registry: ProxyRegistry
+    private var answers: [UInt64: ProgrammedState] = [:]
+
+    init(snapshotCache: SnapshotCache, registry: ProxyRegistry) async {
+        current = await snapshotCache.generation
+        self.registry = registry
+    }
+
+    mutating func state(_ generation: UInt64) async -> ProgrammedState {
+        if let known = answers[generation] { return known }
+        let answer: ProgrammedState
+        if current < generation {
+            answer = .waitingForPush
+        } else {
+            let result = await registry.upToDate(generation: generation)
+            if let nack = result.firstNack {
+                answer = .rejected(synced: result.synced, total: result.total, error: nack.message)
+            } else {
+                answer = .pushed(synced: result.synced, total: result.total)
+            }
+        }
+        answers[generation] = answer
+        return answer
+    }
+}

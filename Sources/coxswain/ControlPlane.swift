@@ -1,0 +1,61 @@
+import Foundation
+import KubernetesClient
+import Logging
+import Metrics
+import Operator
+import Prometheus
+import ServiceLifecycle
+import XDSServer
+
+/// The parts every way of running Coxswain shares: the generator the mesh is installed in, the
+/// xDS snapshot cache, the proxy registry and the push debouncer, served on the xDS and admin ports.
+struct ControlPlane {
+    let generator = MeshResourceGenerator()
+    let cache: SnapshotCache
+    let registry = ProxyRegistry()
+    let debouncer: ChangeDebouncer
+    let logger = Logger(label: "coxswain")
+
+    init(debounceQuiet: Int, debounceMax: Int) {
+        cache = SnapshotCache(generator: generator)
+        debouncer = ChangeDebouncer(cache: cache, quiet: .milliseconds(debounceQuiet), maxDelay: .milliseconds(debounceMax))
+    }
+
+    /// The controllers for one replica against a cluster.
+    func cluster(client: KubernetesClient, namespaces: [String], leaderElection: LeaderElectionOptions) -> ClusterMode {
+        ClusterMode(client: client, namespaces: namespaces, leaderElection: leaderElection, generator: generator,
+                    debouncer: debouncer, snapshotCache: cache, registry: registry)
+    }
+
+    /// Runs `sources` (what feeds the mesh) with the xDS and admin servers until SIGTERM/SIGINT.
+    /// Shutdown runs in reverse order: `stopFirst` (the status writer: it releases the lease at once),
+    /// then the servers (xDS streams drain), then the sources.
+    func serve(with sources: [any ServiceLifecycle.Service], stopFirst: [any ServiceLifecycle.Service] = [], host: String, xdsPort: Int,
+               adminPort: Int, metrics: PrometheusCollectorRegistry) async throws {
+        let ads = AggregatedDiscoveryService(generator: generator, cache: cache, registry: registry)
+        let generator = self.generator
+        let services: [any ServiceLifecycle.Service] = sources + [
+            XDSGRPCServer(host: host, port: xdsPort, service: ads),
+            AdminServer(host: host, port: adminPort, registry: registry, metrics: metrics, isReady: { generator.isReady }),
+        ] + stopFirst
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// Logging (text or JSON lines on stderr) and Prometheus metrics, once per process.
+func bootstrapObservability(level: String, format: String) -> PrometheusCollectorRegistry {
+    let level = Logger.Level(rawValue: level) ?? .info
+    let json = format == "json"
+    LoggingSystem.bootstrap { label in
+        var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    let metrics = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
+    return metrics
+}

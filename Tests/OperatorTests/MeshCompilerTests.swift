@@ -1,0 +1,96 @@
+import Foundation
+import KubernetesAPI
+import KubernetesClient
+import MeshAPI
+import Testing
+@testable import Operator
+
+/// The pass from the cluster cache's JSON to a mesh snapshot and per-object evaluations.
+@Suite struct MeshCompilerTests {
+    static func object(_ json: String) throws -> UnstructuredObject {
+        try JSONDecoder().decode(UnstructuredObject.self, from: Data(json.utf8))
+    }
+
+    static func kind(_ mesh: MeshKind) -> WatchedKind { WatchedKind.all.first { $0.mesh == mesh }! }
+
+    static let service = """
+    {"apiVersion":"v1","kind":"Service","metadata":{"name":"reviews","namespace":"default","resourceVersion":"1"},
+     "spec":{"selector":{"app":"reviews"},"ports":[{"name":"http","port":9080}]}}
+    """
+    static func virtualService(subset: String = "v1", weight: String = "100", resourceVersion: String = "2", status: String = "") -> String {
+        """
+        {"apiVersion":"networking.istio.io/v1","kind":"VirtualService",
+         "metadata":{"name":"reviews","namespace":"default","generation":4,"resourceVersion":"\(resourceVersion)","uid":"u1",
+                     "creationTimestamp":"2026-11-29T10:00:00Z","managedFields":[{"manager":"kubectl","operation":"Apply"}]},
+         "spec":{"hosts":["reviews"],"http":[{"route":[{"destination":{"host":"reviews","subset":"\(subset)"},"weight":\(weight)}]}]}
+         \(status)}
+        """
+    }
+    static let rule = """
+    {"apiVersion":"networking.istio.io/v1","kind":"DestinationRule","metadata":{"name":"reviews","namespace":"default","generation":1,"resourceVersion":"3"},
+     "spec":{"host":"reviews","subsets":[{"name":"v1","labels":{"version":"v1"}}]}}
+    """
+
+    @Test func validMeshIsAcceptedAndResolved() throws {
+        var compiler = MeshCompiler()
+        let compilation = compiler.compile([
+            Self.kind(.service): [try Self.object(Self.service)],
+            Self.kind(.virtualService): [try Self.object(Self.virtualService())],
+            Self.kind(.destinationRule): [try Self.object(Self.rule)],
+        ])
+        #expect(compilation.snapshot.virtualServices.count == 1)
+        let key = MeshObjectKey(kind: .virtualService, namespace: "default", name: "reviews")
+        let evaluation = try #require(compilation.evaluations[key])
+        #expect(evaluation.generation == 4)
+        #expect(evaluation.isAccepted)
+        #expect(evaluation.unresolved.isEmpty)
+        #expect(compilation.evaluations.count == 2, "only the Istio kinds are evaluated")
+    }
+
+    @Test func missingSubsetIsUnresolvedAndWrongTypeIsInvalidWithFieldPath() throws {
+        var compiler = MeshCompiler()
+        let missing = compiler.compile([
+            Self.kind(.service): [try Self.object(Self.service)],
+            Self.kind(.virtualService): [try Self.object(Self.virtualService(subset: "v3"))],
+            Self.kind(.destinationRule): [try Self.object(Self.rule)],
+        ])
+        let key = MeshObjectKey(kind: .virtualService, namespace: "default", name: "reviews")
+        #expect(missing.evaluations[key]?.isAccepted == true)
+        #expect(missing.evaluations[key]?.unresolved.first?.contains("reviews+v3") == true, "\(missing.evaluations[key]!)")
+        #expect(missing.evaluations[key]?.findings.contains { $0.code == "IST0101" } == true)
+
+        let invalid = compiler.compile([
+            Self.kind(.service): [try Self.object(Self.service)],
+            Self.kind(.virtualService): [try Self.object(Self.virtualService(weight: "\"ninety\"", resourceVersion: "9"))],
+        ])
+        let evaluation = try #require(invalid.evaluations[key])
+        #expect(!evaluation.isAccepted)
+        #expect(evaluation.invalid.first?.hasPrefix("spec.http[0].route[0].weight") == true, "\(evaluation.invalid)")
+        #expect(invalid.snapshot.virtualServices.isEmpty, "an object that does not decode is left out")
+    }
+
+    @Test func decodesOnlyWhatChangedAndIgnoresStatus() throws {
+        var compiler = MeshCompiler()
+        let objects = [Self.kind(.service): [try Self.object(Self.service)], Self.kind(.virtualService): [try Self.object(Self.virtualService())]]
+        _ = compiler.compile(objects)
+        #expect(compiler.lastDecodeCount == 2)
+        let again = compiler.compile(objects)
+        #expect(compiler.lastDecodeCount == 0)
+        // A status write changes the resourceVersion: decoded again, but the mesh is the same.
+        let withStatus = try Self.object(Self.virtualService(resourceVersion: "5", status: #","status":{"observedGeneration":4,"conditions":[]}"#))
+        let after = compiler.compile([Self.kind(.service): objects[Self.kind(.service)]!, Self.kind(.virtualService): [withStatus]])
+        #expect(compiler.lastDecodeCount == 1)
+        #expect(after.snapshot.virtualServices == again.snapshot.virtualServices)
+    }
+
+    @Test func statusOnlyUpdatesDoNotTriggerTranslation() throws {
+        let old = try Self.object(Self.virtualService())
+        let statusOnly = try Self.object(Self.virtualService(resourceVersion: "5", status: #","status":{"observedGeneration":4}"#))
+        let specChange = try Self.object(Self.virtualService(weight: "50", resourceVersion: "6"))
+        #expect(!ClusterCache.matters(.updated(old: old, new: statusOnly), kind: .virtualService))
+        #expect(ClusterCache.matters(.updated(old: old, new: specChange), kind: .virtualService))
+        #expect(ClusterCache.matters(.added(old), kind: .virtualService))
+        // For Pods the status is what matters (readiness, IPs).
+        #expect(ClusterCache.matters(.updated(old: old, new: statusOnly), kind: .pod))
+    }
+}
