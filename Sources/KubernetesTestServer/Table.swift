@@ -37,8 +37,8 @@ enum TableRenderer {
     }
 
     static func cell(_ column: PrinterColumn, object: JSONValue, now: Date) -> JSONValue {
-        let path = column.jsonPath.split(separator: ".").map(String.init)
-        let value = object[path: path]
+        let matches = PrinterColumnPath.evaluate(column.jsonPath, in: object)
+        let value: JSONValue? = matches.count > 1 ? .array(matches) : matches.first
         if column.type == "date" {
             return .string(value?.stringValue.map { Timestamp.age(of: $0, now: now) } ?? "<unknown>")
         }
@@ -84,5 +84,78 @@ enum TableRenderer {
             "columnDefinitions": columnDefinitions(for: resource, version: version),
             "rows": .array(objects.map { row(for: $0, resource: resource, version: version, now: now) }),
         ]
+    }
+}
+
+/// The JSONPath subset CRD printer columns use (as kube-apiserver evaluates them): `.a.b`, `[N]`,
+/// `[*]` and filters `[?(@.field=="value")]`; several matches are shown comma-separated.
+enum PrinterColumnPath {
+    static func evaluate(_ path: String, in object: JSONValue) -> [JSONValue] {
+        var current: [JSONValue] = [object]
+        var rest = Substring(path)
+        while !rest.isEmpty {
+            if rest.hasPrefix(".") {
+                rest = rest.dropFirst()
+                let end = rest.firstIndex { $0 == "." || $0 == "[" } ?? rest.endIndex
+                let key = String(rest[..<end])
+                rest = rest[end...]
+                guard !key.isEmpty else { continue }
+                current = current.compactMap { $0[key] }
+            } else if rest.hasPrefix("[") {
+                guard let close = closingBracket(rest) else { return [] }
+                let inside = rest[rest.index(after: rest.startIndex)..<close]
+                rest = rest[rest.index(after: close)...]
+                current = current.flatMap { apply(String(inside), to: $0) }
+            } else {
+                return []
+            }
+        }
+        return current
+    }
+
+    private static func closingBracket(_ text: Substring) -> Substring.Index? {
+        var depth = 0
+        var quoted = false
+        for index in text.indices {
+            switch text[index] {
+            case "\"": quoted.toggle()
+            case "[" where !quoted: depth += 1
+            case "]" where !quoted:
+                depth -= 1
+                if depth == 0 { return index }
+            default: break
+            }
+        }
+        return nil
+    }
+
+    private static func apply(_ selector: String, to value: JSONValue) -> [JSONValue] {
+        guard case .array(let items) = value else { return [] }
+        if selector == "*" { return items }
+        if let index = Int(selector) { return items.indices.contains(index) ? [items[index]] : [] }
+        // ?(@.path=="value") or ?(@.path)
+        guard selector.hasPrefix("?("), selector.hasSuffix(")") else { return [] }
+        let body = selector.dropFirst(2).dropLast()
+        guard body.hasPrefix("@") else { return [] }
+        if let range = body.range(of: "==") ?? body.range(of: "!=") {
+            let negate = body[range] == "!="
+            let field = String(body[body.index(after: body.startIndex)..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
+            var literal = body[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            if literal.count >= 2, let first = literal.first, first == "\"" || first == "'", literal.last == first {
+                literal = String(literal.dropFirst().dropLast())
+            }
+            return items.filter { item in
+                let found = evaluate(field, in: item).first
+                let text: String? = switch found {
+                case .string(let string)?: string
+                case .integer(let number)?: String(number)
+                case .bool(let flag)?: String(flag)
+                default: nil
+                }
+                return (text == literal) != negate
+            }
+        }
+        let field = String(body.dropFirst())
+        return items.filter { !evaluate(field, in: $0).isEmpty }
     }
 }

@@ -40,9 +40,15 @@ struct CoxswainProcess {
     /// Runs a Python script of Support/ with `arguments`, waiting on a Dispatch thread: blocking one
     /// of the two cooperative threads for the script's minute would starve every other test.
     static func runScript(_ name: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await runTool(["python3", repository.appendingPathComponent("Tests/CoxswainCLITests/Support/\(name)").path] + arguments)
+    }
+
+    /// Runs a program found on PATH (stdout and stderr together), waiting off the cooperative pool.
+    static func runTool(_ arguments: [String], environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repository.appendingPathComponent("Tests/CoxswainCLITests/Support/\(name)").path] + arguments
+        process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -248,6 +248,9 @@ def main():
         took = time.time() - applied_at
         waited = cluster.kubectl("wait", "--for=condition=Programmed", MESH_KINDS, "--all", "-A", "--timeout=5s", check=False)
         items = cluster.get(MESH_KINDS)
+        table = cluster.kubectl("get", "virtualservices", "-n", "canary").stdout
+        if "ACCEPTED" not in table or "PROGRAMMED" not in table or table.splitlines()[1].split()[-3:-1] != ["True", "True"]:
+            fail(f"kubectl get does not show the Accepted and Programmed columns:\n{table}")
         print(f"step 1: {len(items)} objects Accepted/ResolvedRefs/Programmed {took:.2f}s after kubectl apply; "
               f"e.g. {conditions(items[0])['Programmed']['message']!r}; kubectl wait: {waited.returncode}", flush=True)
         if took > 5 or waited.returncode != 0:
