@@ -123,6 +123,7 @@ import XDSServer
             let unresolved = try await Self.eventually {
                 let (status, _) = try await Self.status(client, .virtualService, "reviews")
                 return status?.observedGeneration == updated.metadata.generation && status?.condition("ResolvedRefs")?.status == "False"
+                    && status?.condition("Programmed")?.status == "True"
             }
             #expect(unresolved)
             let (status, current) = try await Self.status(client, .virtualService, "reviews")

@@ -93,4 +93,21 @@ import Testing
         // For Pods the status is what matters (readiness, IPs).
         #expect(ClusterCache.matters(.updated(old: old, new: statusOnly), kind: .pod))
     }
+
+    @Test func keepsOnlySecretsAGatewayNames() throws {
+        func secret(_ name: String) throws -> UnstructuredObject {
+            try Self.object(#"{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls","metadata":{"name":"\#(name)","namespace":"istio-system","resourceVersion":"1"},"data":{"tls.crt":"Y2VydA==","tls.key":"a2V5"}}"#)
+        }
+        let gateway = try Self.object("""
+        {"apiVersion":"networking.istio.io/v1","kind":"Gateway","metadata":{"name":"gw","namespace":"istio-system","generation":1,"resourceVersion":"2"},
+         "spec":{"selector":{"istio":"ingressgateway"},"servers":[{"port":{"number":443,"name":"https","protocol":"HTTPS"},"hosts":["*"],
+                 "tls":{"mode":"MUTUAL","credentialName":"site"}}]}}
+        """)
+        var compiler = MeshCompiler()
+        let compilation = compiler.compile([
+            Self.kind(.gateway): [gateway],
+            Self.kind(.secret): [try secret("site"), try secret("site-cacert"), try secret("unrelated")],
+        ])
+        #expect(Set(compilation.snapshot.secrets.compactMap(\.metadata.name)) == ["site", "site-cacert"])
+    }
 }

@@ -75,9 +75,8 @@ public final class ClusterRunner: ServiceLifecycle.Service, Sendable {
         for (key, evaluation) in compilation.evaluations where !evaluation.isAccepted {
             invalid.insert(key)
             if !previouslyInvalid.contains(key) {
-                logger.warning("invalid object left out; the rest of the mesh is still served", metadata: [
-                    "object": "\(key)", "error": "\(evaluation.invalid.first ?? "")",
-                ])
+                logger.warning("invalid object left out; the rest of the mesh is still served",
+                               metadata: key.logMetadata.merging(["error": "\(evaluation.invalid.first ?? "")"]) { $1 })
             }
         }
         return invalid

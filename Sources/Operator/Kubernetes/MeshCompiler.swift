@@ -1,6 +1,7 @@
 import Foundation
 import KubernetesAPI
 import KubernetesClient
+import Logging
 import MeshAPI
 
 /// Identifies one object of one kind.
@@ -19,8 +20,13 @@ public struct MeshObjectKey: Sendable, Hashable, Comparable, CustomStringConvert
         (lhs.kind.rawValue, lhs.namespace, lhs.name) < (rhs.kind.rawValue, rhs.namespace, rhs.name)
     }
 
-    /// `VirtualService/default/reviews`, the form logs use.
+    /// `VirtualService/default/reviews`.
     public var description: String { "\(kind.rawValue)/\(namespace)/\(name)" }
+
+    /// `kind`, `namespace` and `name`, on every log line about the object.
+    public var logMetadata: Logger.Metadata {
+        ["kind": "\(kind.rawValue)", "namespace": "\(namespace)", "name": "\(name)"]
+    }
 }
 
 /// One analysis finding in the shape Istio's status carries.
@@ -97,8 +103,25 @@ public struct MeshCompiler: Sendable {
             }
         }
         decoded = fresh
-        let snapshot = MeshSnapshot(objects: meshObjects, domainSuffix: domainSuffix)
+        let snapshot = MeshSnapshot(objects: Self.withoutUnusedSecrets(meshObjects), domainSuffix: domainSuffix)
         return MeshCompilation(snapshot: snapshot, evaluations: evaluate(keysAndGenerations, snapshot: snapshot))
+    }
+
+    /// Keeps only the TLS Secrets some Gateway names (`credentialName`, its `-cacert` companion,
+    /// `credentialNames`): key material nothing uses stays out of the mesh and out of memory.
+    static func withoutUnusedSecrets(_ objects: [MeshObject]) -> [MeshObject] {
+        var named: Set<String> = []
+        for case .gateway(let gateway) in objects {
+            for server in gateway.spec.servers ?? [] {
+                for name in [server.tls?.credentialName].compactMap({ $0 }) + (server.tls?.credentialNames ?? []) {
+                    named.formUnion([name, "\(name)-cacert"])
+                }
+            }
+        }
+        return objects.filter { object in
+            guard case .secret(let secret) = object else { return true }
+            return named.contains(secret.metadata.name ?? "")
+        }
     }
 
     private func evaluate(_ keys: [(MeshObjectKey, Int64)], snapshot: MeshSnapshot) -> [MeshObjectKey: ObjectEvaluation] {

@@ -93,7 +93,7 @@ public final class StatusWriter: Sendable {
                             await queue.done(key)
                             break
                         } catch {
-                            self.logger.warning("status write failed; retrying", metadata: ["object": "\(key)", "error": "\(error)"])
+                            self.logger.warning("status write failed; retrying", metadata: key.logMetadata.merging(["error": "\(error)"]) { $1 })
                             await queue.addRateLimited(key)
                         }
                         await queue.done(key)
@@ -192,7 +192,7 @@ public final class StatusWriter: Sendable {
 
     private func logChange(_ key: MeshObjectKey, from current: ObjectStatus?, to desired: ObjectStatus) {
         let summary = desired.conditions.map { "\($0.type)=\($0.status)" }.joined(separator: ",")
-        var metadata: Logger.Metadata = ["object": "\(key)", "generation": "\(desired.observedGeneration ?? 0)", "conditions": "\(summary)"]
+        var metadata = key.logMetadata.merging(["generation": "\(desired.observedGeneration ?? 0)", "conditions": "\(summary)"]) { $1 }
         if let accepted = desired.condition(StatusComputer.accepted), accepted.status == "False" { metadata["error"] = "\(accepted.message)" }
         let statusChanged = current?.conditions.map { "\($0.type)=\($0.status)" } != desired.conditions.map { "\($0.type)=\($0.status)" }
         if statusChanged { logger.info("status written", metadata: metadata) } else { logger.debug("status written", metadata: metadata) }
