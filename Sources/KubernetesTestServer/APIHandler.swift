@@ -281,7 +281,7 @@ struct APIHandler: HTTPRequestResponder {
 
     // MARK: - Fault control over HTTP
 
-    /// `POST /_fault/{fail,latency,partition,heal,clear,drop-watches,gone,compact}` with query parameters
+    /// `POST /_fault/{fail,latency,partition,heal,clear,drop-watches,gone,garbage-watch,compact}` with query parameters
     /// `count`, `status`, `retryAfter`, `milliseconds`, `userAgent`, `header`, `value`.
     private func handleFault(_ request: HTTPRequest) async -> HTTPResponse {
         guard request.method == .POST else { return Self.error(.methodNotAllowed()) }
@@ -298,6 +298,7 @@ struct APIHandler: HTTPRequestResponder {
         case "/_fault/clear": faults.clear()
         case "/_fault/drop-watches": await faults.dropAllWatches()
         case "/_fault/gone": await faults.forceGoneOnNextWatch(count: Int(query["count"] ?? "1") ?? 1)
+        case "/_fault/garbage-watch": await faults.garbleNextWatch(count: Int(query["count"] ?? "1") ?? 1)
         case "/_fault/compact": await faults.compactHistory()
         default: return Self.error(.notFoundPath(request.path))
         }

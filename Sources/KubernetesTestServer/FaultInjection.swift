@@ -85,6 +85,11 @@ public final class FaultInjector: Sendable {
     }
 
     /// The next `count` watch requests get an ERROR event with a 410 Expired Status.
+    /// The next `count` watches stream lines that are not watch events, then close.
+    public func garbleNextWatch(count: Int = 1) async {
+        await store.garbleNextWatches(count)
+    }
+
     public func forceGoneOnNextWatch(count: Int = 1) async {
         await store.forceGoneOnNextWatches(count)
     }

@@ -90,6 +90,7 @@ actor APIStore {
     private let watchBufferLimit: Int
     private let schemaBuilder: SchemaBuilder?
     private var forcedGoneWatches = 0
+    private var garbledWatches = 0
     private var defaults = BuiltInDefaults()
 
     static let initialNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
@@ -710,6 +711,15 @@ actor APIStore {
             gone = nil
         }
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingOldest(watchBufferLimit + table.objects.count))
+        if garbledWatches > 0 {
+            // A broken proxy or a truncated write: a line that is not JSON, then a line that is JSON but no
+            // watch event, then the connection ends.
+            garbledWatches -= 1
+            continuation.yield(ByteBuffer(string: "{\"type\":\"ADDED\",\"object\":{\"metadata\":\n"))
+            continuation.yield(ByteBuffer(string: "[1,2,3]\n"))
+            continuation.finish()
+            return stream
+        }
         if let gone {
             continuation.yield(WatchEventEncoder.encode(type: .error, object: gone.statusJSON))
             continuation.finish()
@@ -783,6 +793,11 @@ actor APIStore {
     /// The next `count` watch requests get a 410 Expired ERROR event.
     func forceGoneOnNextWatches(_ count: Int) {
         forcedGoneWatches += count
+    }
+
+    /// The next `count` watch requests get a stream of garbage (not watch events) and are closed.
+    func garbleNextWatches(_ count: Int) {
+        garbledWatches += count
     }
 
     /// Forgets the event history of every resource type, so any resume from an older version gets 410.

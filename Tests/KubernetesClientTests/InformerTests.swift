@@ -116,6 +116,25 @@ struct InformerTests {
         }
     }
 
+    /// A watch stream of garbage (a truncated event, JSON that is no event): the informer counts an error,
+    /// backs off, resumes, and misses nothing.
+    @Test func garbageInAWatchStreamIsAnErrorNotACrash() async throws {
+        try await withServer { server, client in
+            let maps = client.resource(ConfigMap.self, .configMap)
+            _ = try await maps.create(ConfigMap(name: "g0"))
+            let informer = Informer(client: maps, namespace: "default", backoff: Backoff(initial: .milliseconds(10)))
+            let running = Task { await informer.run() }
+            defer { running.cancel() }
+            await informer.store.waitUntilSynced()
+            await server.faults.garbleNextWatch(count: 2)
+            await server.faults.dropAllWatches()
+            _ = try await maps.create(ConfigMap(name: "g1"))
+            #expect(await eventually { informer.store.get(namespace: "default", name: "g1") != nil })
+            #expect(informer.statistics.errors >= 1, "\(informer.statistics)")
+            #expect(informer.store.count == 2)
+        }
+    }
+
     /// A controller whose primary kind is "ConfigMap with a ref" and whose secondary trigger maps a changed
     /// Secret to the ConfigMaps that name it, as a change to a Service enqueues its VirtualServices.
     @Test func controllerReconcilesPrimaryAndMappedSecondaryChanges() async throws {
