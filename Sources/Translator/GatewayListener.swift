@@ -197,10 +197,7 @@ public enum GatewayTranslator {
         listener.trafficDirection = .outbound
         listener.filterChains = chains
         if planned.contains(where: \.terminatesOrInspectsTLS) {
-            var inspector = Envoy_Config_Listener_V3_ListenerFilter()
-            inspector.name = EnvoyExtensionName.tlsInspector
-            inspector.typedConfig = (try? Google_Protobuf_Any(packing: Envoy_Extensions_Filters_Listener_TlsInspector_V3_TlsInspector())) ?? Google_Protobuf_Any()
-            listener.listenerFilters = [inspector]
+            listener.listenerFilters = [ListenerTranslator.tlsInspector()]
         }
         return listener
     }

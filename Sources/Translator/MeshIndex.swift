@@ -255,6 +255,8 @@ public enum PortProtocol: String, Sendable, Hashable {
 
     /// Whether traffic on this port is routed per request by an HTTP connection manager.
     public var isHTTP: Bool { [.http, .http2, .grpc, .grpcWeb].contains(self) }
+    /// Whether clients speak TLS on this port, so a sidecar can route by SNI.
+    public var isTLS: Bool { self == .https || self == .tls }
     /// Whether upstream connections should speak HTTP/2.
     public var isHTTP2: Bool { [.http2, .grpc].contains(self) }
 }
