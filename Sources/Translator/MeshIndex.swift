@@ -47,12 +47,13 @@ public struct MeshIndex: Sendable {
     public let serviceOrder: [String]
     /// Valid VirtualServices bound to sidecars, oldest first.
     public let meshVirtualServices: [VirtualService]
-    /// For each host FQDN, the mesh-bound VirtualService sidecars use (the oldest claiming it).
-    public let meshVirtualServiceByHost: [String: VirtualService]
+    /// For each host FQDN, the mesh-bound VirtualServices claiming it, oldest first (which one
+    /// a sidecar uses depends on what is exported to its namespace).
+    public let meshVirtualServicesByHost: [String: [VirtualService]]
     /// Mesh-bound VirtualServices with wildcard hosts, oldest first, with their resolved patterns.
     let meshWildcardVirtualServices: [(pattern: String, virtualService: VirtualService)]
     /// Valid VirtualServices by the gateway (`namespace/name`) they bind to, oldest first.
-    public let gatewayVirtualServices: [String: [VirtualService]]
+    private let virtualServicesByGateway: [String: [VirtualService]]
     /// Valid Gateways, by namespace/name.
     public let gateways: [Gateway]
     /// Valid DestinationRules by host FQDN, oldest first.
@@ -98,16 +99,16 @@ public struct MeshIndex: Sendable {
         meshVirtualServices = valid(snapshot.virtualServices, MeshObject.virtualService)
             .filter { vs in let gateways = vs.spec.gateways ?? []; return gateways.isEmpty || gateways.contains("mesh") }
             .sorted { byAge($0.metadata, $1.metadata) }
-        var byHost: [String: VirtualService] = [:]
+        var byHost: [String: [VirtualService]] = [:]
         var wildcards: [(pattern: String, virtualService: VirtualService)] = []
         for vs in meshVirtualServices {
             let namespace = MeshSnapshot.key(vs.metadata).namespace
             for host in vs.spec.hosts ?? [] {
                 let resolved = snapshot.resolveHost(host, namespace: namespace)
-                if resolved.contains("*") { wildcards.append((resolved, vs)) } else if byHost[resolved] == nil { byHost[resolved] = vs }
+                if resolved.contains("*") { wildcards.append((resolved, vs)) } else { byHost[resolved, default: []].append(vs) }
             }
         }
-        meshVirtualServiceByHost = byHost
+        meshVirtualServicesByHost = byHost
         meshWildcardVirtualServices = wildcards
         var byGateway: [String: [VirtualService]] = [:]
         for vs in valid(snapshot.virtualServices, MeshObject.virtualService).sorted(by: { byAge($0.metadata, $1.metadata) }) {
@@ -116,7 +117,7 @@ public struct MeshIndex: Sendable {
                 byGateway[Self.gatewayKey(reference, relativeTo: namespace), default: []].append(vs)
             }
         }
-        gatewayVirtualServices = byGateway
+        virtualServicesByGateway = byGateway
         gateways = valid(snapshot.gateways, MeshObject.gateway).sorted { MeshSnapshot.key($0.metadata) < MeshSnapshot.key($1.metadata) }
 
         var rules: [String: [DestinationRule]] = [:]
@@ -139,12 +140,22 @@ public struct MeshIndex: Sendable {
         return "\(namespace)/\(reference)"
     }
 
-    /// The VirtualService sidecars apply to a service host: an exact host first, then the oldest wildcard covering it.
-    public func meshVirtualService(for host: String) -> VirtualService? {
-        if let exact = meshVirtualServiceByHost[host] { return exact }
+    /// The VirtualService a sidecar in `namespace` applies to a service host: of those
+    /// exported to that namespace, the oldest naming the host exactly, else the oldest
+    /// wildcard covering it.
+    public func meshVirtualService(for host: String, visibleTo namespace: String) -> VirtualService? {
+        if let exact = meshVirtualServicesByHost[host]?.first(where: { ExportTo.isVisible($0, to: namespace) }) { return exact }
         return meshWildcardVirtualServices.first { entry in
-            entry.pattern == "*" || (entry.pattern.hasPrefix("*") && host.hasSuffix(entry.pattern.dropFirst()))
+            (entry.pattern == "*" || (entry.pattern.hasPrefix("*") && host.hasSuffix(entry.pattern.dropFirst())))
+                && ExportTo.isVisible(entry.virtualService, to: namespace)
         }?.virtualService
+    }
+
+    /// The VirtualServices bound to a gateway (`namespace/name`) that a gateway proxy in
+    /// `namespace` sees, oldest first: as in Istio, a VirtualService must be exported to the
+    /// proxy's namespace, not the Gateway's.
+    public func gatewayVirtualServices(_ gateway: String, visibleTo namespace: String) -> [VirtualService] {
+        (virtualServicesByGateway[gateway] ?? []).filter { ExportTo.isVisible($0, to: namespace) }
     }
 
     public func service(host: String, relativeTo namespace: String) -> ServiceEntry? {
@@ -152,11 +163,11 @@ public struct MeshIndex: Sendable {
     }
 
     /// The DestinationRule that applies to `host` for a client in `clientNamespace`, as Istio
-    /// picks it: one in the client's namespace, else one in the service's namespace, else any
+    /// picks it among those exported to the client's namespace: one in the client's namespace, else one in the service's namespace, else any
     /// other; several in the chosen namespace are merged (subsets combined, the oldest
     /// one's traffic policy wins).
     public func destinationRule(host: String, clientNamespace: String) -> DestinationRule? {
-        guard let candidates = destinationRulesByHost[host], !candidates.isEmpty else { return nil }
+        guard let candidates = destinationRulesByHost[host]?.filter({ ExportTo.isVisible($0, to: clientNamespace) }), !candidates.isEmpty else { return nil }
         let serviceNamespace = services[host]?.namespace
         let chosenNamespace = [clientNamespace, serviceNamespace].compactMap { $0 }.first { namespace in
             candidates.contains { MeshSnapshot.key($0.metadata).namespace == namespace }

@@ -18,7 +18,7 @@ enum SidecarTCPChains {
     /// services can share the listener, told apart by SNI as in Istio.
     static func plan(service: MeshIndex.ServiceEntry, port: MeshIndex.ServicePort, wildcardAddress: Bool, index: MeshIndex, proxy: ProxyIdentity) -> [Planned] {
         let context = RouteContext(index: index, proxy: proxy, port: port.port)
-        let virtualService = index.meshVirtualService(for: service.fqdn)
+        let virtualService = index.meshVirtualService(for: service.fqdn, visibleTo: proxy.namespace)
         var planned = virtualService.map { TLSRouteTranslator.sidecarChains($0, context: context) } ?? []
         let serviceCluster = ClusterName.outbound(port: port.port, host: service.fqdn)
         if planned.isEmpty && port.protocolKind.isTLS && wildcardAddress {
