@@ -192,14 +192,13 @@ public struct MeshIndex: Sendable {
     /// Reads EndpointSlices once: endpoints keyed by `fqdn:servicePort`, with each
     /// endpoint's pod labels and locality.
     private static func indexEndpoints(_ snapshot: MeshSnapshot, services: [String: ServiceEntry]) -> [String: [EndpointEntry]] {
-        var podLabelsByIP: [String: [String: String]] = [:]
-        var podNodes: [String: String] = [:]
+        // Endpoints without a Pod reference find their pod by IP (as Istio does): labels and node.
+        var podsByIP: [String: (labels: [String: String], node: String?)] = [:]
         for pod in snapshot.pods {
             let key = MeshSnapshot.key(pod.metadata)
             for ip in [pod.status?.podIP].compactMap({ $0 }) + (pod.status?.podIPs ?? []).map(\.ip) {
-                podLabelsByIP["\(key.namespace)/\(ip)"] = pod.metadata.labels ?? [:]
+                podsByIP["\(key.namespace)/\(ip)"] = (pod.metadata.labels ?? [:], pod.spec?.nodeName)
             }
-            if let node = pod.spec?.nodeName { podNodes[key.description] = node }
         }
         var result: [String: [EndpointEntry]] = [:]
         for slice in snapshot.endpointSlices {
@@ -222,9 +221,10 @@ public struct MeshIndex: Sendable {
                         labels = pod.metadata.labels ?? [:]
                         nodeName = nodeName ?? pod.spec?.nodeName
                     }
-                    let nodeLabels = nodeName.flatMap { snapshot.node(named: $0)?.metadata.labels } ?? [:]
                     for address in endpoint.addresses {
-                        let podLabels = labels.isEmpty ? (podLabelsByIP["\(namespace)/\(address)"] ?? [:]) : labels
+                        let byIP = labels.isEmpty ? podsByIP["\(namespace)/\(address)"] : nil
+                        let podLabels = byIP?.labels ?? labels
+                        let nodeLabels = (nodeName ?? byIP?.node).flatMap { snapshot.node(named: $0)?.metadata.labels } ?? [:]
                         result["\(fqdn):\(servicePort.port)", default: []].append(EndpointEntry(
                             address: address, port: Int(number), labels: podLabels,
                             region: nodeLabels["topology.kubernetes.io/region"],
