@@ -21,13 +21,6 @@ public struct MeshIndex: Sendable {
         public var ports: [ServicePort]
         public var selector: [String: String]?
         public var clusterIP: String?
-
-        /// Short names a client in `namespace` may use for this service, most specific last.
-        func shortNames(from clientNamespace: String) -> [String] {
-            var names = ["\(name).\(namespace)", "\(name).\(namespace).svc"]
-            if clientNamespace == namespace { names.insert(name, at: 0) }
-            return names
-        }
     }
 
     /// One endpoint of a service port.
