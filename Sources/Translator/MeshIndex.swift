@@ -71,8 +71,14 @@ public struct MeshIndex: Sendable {
                 return true
             }
         }
-        let byAge: (ObjectMeta, ObjectMeta) -> Bool = { a, b in
-            ((a.creationTimestamp ?? ""), MeshSnapshot.key(a)) < ((b.creationTimestamp ?? ""), MeshSnapshot.key(b))
+        /// Oldest first, then by namespace/name; each object's sort key is built once.
+        func byAge<T>(_ objects: [T], _ metadata: (T) -> ObjectMeta) -> [T] {
+            objects.map { object -> (String, NamespacedName, T) in
+                let meta = metadata(object)
+                return (meta.creationTimestamp ?? "", MeshSnapshot.key(meta), object)
+            }
+            .sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            .map(\.2)
         }
 
         var services: [String: ServiceEntry] = [:]
@@ -89,9 +95,9 @@ public struct MeshIndex: Sendable {
         self.services = services
         serviceOrder = services.keys.sorted()
 
-        meshVirtualServices = valid(snapshot.virtualServices, MeshObject.virtualService)
+        let validVirtualServices = byAge(valid(snapshot.virtualServices, MeshObject.virtualService), \.metadata)
+        meshVirtualServices = validVirtualServices
             .filter { vs in let gateways = vs.spec.gateways ?? []; return gateways.isEmpty || gateways.contains("mesh") }
-            .sorted { byAge($0.metadata, $1.metadata) }
         var byHost: [String: [VirtualService]] = [:]
         var wildcards: [(pattern: String, virtualService: VirtualService)] = []
         for vs in meshVirtualServices {
@@ -104,7 +110,7 @@ public struct MeshIndex: Sendable {
         meshVirtualServicesByHost = byHost
         meshWildcardVirtualServices = wildcards
         var byGateway: [String: [VirtualService]] = [:]
-        for vs in valid(snapshot.virtualServices, MeshObject.virtualService).sorted(by: { byAge($0.metadata, $1.metadata) }) {
+        for vs in validVirtualServices {
             let namespace = MeshSnapshot.key(vs.metadata).namespace
             for reference in Set(vs.spec.gateways ?? []) where reference != "mesh" {
                 byGateway[Self.gatewayKey(reference, relativeTo: namespace), default: []].append(vs)
@@ -114,7 +120,7 @@ public struct MeshIndex: Sendable {
         gateways = valid(snapshot.gateways, MeshObject.gateway).sorted { MeshSnapshot.key($0.metadata) < MeshSnapshot.key($1.metadata) }
 
         var rules: [String: [DestinationRule]] = [:]
-        for rule in valid(snapshot.destinationRules, MeshObject.destinationRule).sorted(by: { byAge($0.metadata, $1.metadata) }) {
+        for rule in byAge(valid(snapshot.destinationRules, MeshObject.destinationRule), \.metadata) {
             guard let host = rule.spec.host else { continue }
             rules[snapshot.resolveHost(host, namespace: MeshSnapshot.key(rule.metadata).namespace), default: []].append(rule)
         }
@@ -160,7 +166,10 @@ public struct MeshIndex: Sendable {
     /// other; several in the chosen namespace are merged (subsets combined, the oldest
     /// one's traffic policy wins).
     public func destinationRule(host: String, clientNamespace: String) -> DestinationRule? {
-        guard let candidates = destinationRulesByHost[host]?.filter({ ExportTo.isVisible($0, to: clientNamespace) }), !candidates.isEmpty else { return nil }
+        guard let all = destinationRulesByHost[host] else { return nil }
+        if all.count == 1 { return ExportTo.isVisible(all[0], to: clientNamespace) ? all[0] : nil }
+        let candidates = all.filter { ExportTo.isVisible($0, to: clientNamespace) }
+        guard !candidates.isEmpty else { return nil }
         let serviceNamespace = services[host]?.namespace
         let chosenNamespace = [clientNamespace, serviceNamespace].compactMap { $0 }.first { namespace in
             candidates.contains { MeshSnapshot.key($0.metadata).namespace == namespace }
