@@ -19,6 +19,15 @@ enum RetryTranslator {
 
     /// Nil when retries are off (`attempts: 0`).
     static func policy(_ retries: HTTPRetry?, consistentHash: Bool) -> Envoy_Config_Route_V3_RetryPolicy? {
+        // Most routes set no retries: Istio's default, built once per hashing mode.
+        if retries == nil { return consistentHash ? defaultUnderConsistentHash : defaultPolicy }
+        return build(retries, consistentHash: consistentHash)
+    }
+
+    static let defaultPolicy = build(nil, consistentHash: false)
+    static let defaultUnderConsistentHash = build(nil, consistentHash: true)
+
+    static func build(_ retries: HTTPRetry?, consistentHash: Bool) -> Envoy_Config_Route_V3_RetryPolicy? {
         if let attempts = retries?.attempts, attempts <= 0 { return nil }
         var policy = Envoy_Config_Route_V3_RetryPolicy()
         policy.numRetries = Google_Protobuf_UInt32Value(UInt32(retries?.attempts ?? 2))
