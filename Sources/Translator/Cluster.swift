@@ -100,6 +100,18 @@ enum ConnectionPoolPolicy {
     /// Istio leaves Envoy's circuit breakers effectively open unless told otherwise.
     static let unlimited: UInt32 = 4_294_967_295
 
+    /// Upstream HTTP/1.1 and HTTP/2 with nothing else set, packed once (most clusters carry one).
+    static let defaultHTTP1 = explicitOptions(http2: false)
+    static let defaultHTTP2 = explicitOptions(http2: true)
+
+    static func explicitOptions(http2: Bool) -> Google_Protobuf_Any {
+        var explicit = Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions.ExplicitHttpConfig()
+        if http2 { explicit.http2ProtocolOptions = Envoy_Config_Core_V3_Http2ProtocolOptions() } else { explicit.httpProtocolOptions = Envoy_Config_Core_V3_Http1ProtocolOptions() }
+        var options = Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions()
+        options.explicitHTTPConfig = explicit
+        return (try? Google_Protobuf_Any(packing: options)) ?? Google_Protobuf_Any()
+    }
+
     static func apply(_ pool: ConnectionPoolSettings?, retryBudget: TrafficPolicy.RetryBudget?, http2: Bool, to cluster: inout Envoy_Config_Cluster_V3_Cluster) {
         var thresholds = Envoy_Config_Cluster_V3_CircuitBreakers.Thresholds()
         thresholds.maxConnections = Google_Protobuf_UInt32Value(pool?.tcp?.maxConnections.map { UInt32(max(0, $0)) } ?? unlimited)
@@ -130,6 +142,12 @@ enum ConnectionPoolPolicy {
         let upgrade = http2 || pool?.http?.h2UpgradePolicy == .upgrade
         let useClient = pool?.http?.useClientProtocol == true
         guard hasCommon || upgrade || useClient else { return }
+        let plainStreams = (pool?.http?.maxConcurrentStreams ?? 0) <= 0
+        if !hasCommon && !useClient && plainStreams {
+            // The common case (no pool settings), packed once.
+            cluster.typedExtensionProtocolOptions[EnvoyExtensionName.upstreamHTTPProtocolOptions] = upgrade ? defaultHTTP2 : defaultHTTP1
+            return
+        }
         var options = Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions()
         if hasCommon { options.commonHTTPProtocolOptions = common }
         if useClient {

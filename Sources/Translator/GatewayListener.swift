@@ -130,7 +130,7 @@ public enum GatewayTranslator {
                         routeServers[route, default: []].append(.init(gateway: binding.gateway, server: binding.server))
                         chain.filters = [httpConnectionManager(statPrefix: statPrefix, route: route)]
                     } else {
-                        let bound = index.gatewayVirtualServices[binding.key.description] ?? []
+                        let bound = index.gatewayVirtualServices(binding.key.description, visibleTo: proxy.namespace)
                         let visible = bound.filter { !GatewayHosts.hosts(of: $0, on: binding.server, gatewayNamespace: binding.key.namespace, snapshot: index.snapshot).isEmpty }
                         guard let proxyConfig = TCPRouteTranslator.tcpProxy(visible, context: context) else {
                             result.findings.append("\(binding.fieldPath): no VirtualService tcp route for this TLS server; server left out")
@@ -140,7 +140,7 @@ public enum GatewayTranslator {
                     }
                     planned.append(PlannedChain(serverNames: names, terminatesOrInspectsTLS: true, chain: chain))
                 case .passthrough:
-                    let bound = index.gatewayVirtualServices[binding.key.description] ?? []
+                    let bound = index.gatewayVirtualServices(binding.key.description, visibleTo: proxy.namespace)
                     let chains = TLSRouteTranslator.chains(server: binding.server, gatewayNamespace: binding.key.namespace, virtualServices: bound, context: context)
                     if chains.isEmpty { result.findings.append("\(binding.fieldPath): no VirtualService tls route matches this PASSTHROUGH server; server left out") }
                     for routed in chains {
@@ -150,7 +150,7 @@ public enum GatewayTranslator {
                         planned.append(PlannedChain(serverNames: routed.serverNames, terminatesOrInspectsTLS: true, chain: chain))
                     }
                 case .tcp:
-                    let bound = index.gatewayVirtualServices[binding.key.description] ?? []
+                    let bound = index.gatewayVirtualServices(binding.key.description, visibleTo: proxy.namespace)
                     let visible = bound.filter { !GatewayHosts.hosts(of: $0, on: binding.server, gatewayNamespace: binding.key.namespace, snapshot: index.snapshot).isEmpty }
                     guard let proxyConfig = TCPRouteTranslator.tcpProxy(visible, context: context) else {
                         result.findings.append("\(binding.fieldPath): no VirtualService tcp route for this TCP server; server left out")
@@ -197,10 +197,7 @@ public enum GatewayTranslator {
         listener.trafficDirection = .outbound
         listener.filterChains = chains
         if planned.contains(where: \.terminatesOrInspectsTLS) {
-            var inspector = Envoy_Config_Listener_V3_ListenerFilter()
-            inspector.name = EnvoyExtensionName.tlsInspector
-            inspector.typedConfig = (try? Google_Protobuf_Any(packing: Envoy_Extensions_Filters_Listener_TlsInspector_V3_TlsInspector())) ?? Google_Protobuf_Any()
-            listener.listenerFilters = [inspector]
+            listener.listenerFilters = [ListenerTranslator.tlsInspector()]
         }
         return listener
     }

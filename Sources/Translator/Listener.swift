@@ -10,7 +10,8 @@ public enum GRPCListenerNaming {
 /// Sidecar outbound listeners and proxyless gRPC API listeners.
 public enum ListenerTranslator {
     /// One outbound listener per HTTP service port (`0.0.0.0_9080`, routes from RDS `9080`),
-    /// one per TCP service port (`<clusterIP>_<port>`, tcp_proxy), and the `virtualOutbound`
+    /// one per other TCP service port (`<clusterIP>_<port>`, tcp_proxy chains from the host's
+    /// VirtualService `tls` and `tcp` rules, see `SidecarTCPChains`), and the `virtualOutbound`
     /// listener that receives redirected traffic and hands it to them by original destination.
     public static func sidecarListeners(_ index: MeshIndex, proxy: ProxyIdentity) -> (listeners: [Envoy_Config_Listener_V3_Listener], routePorts: [Int]) {
         var httpPorts: Set<Int> = []
@@ -22,13 +23,24 @@ public enum ListenerTranslator {
         for port in httpPorts.sorted() {
             listeners.append(httpListener(port: port))
         }
+        // Services without a cluster IP share `0.0.0.0_<port>`: their chains are merged.
+        var tcpPlans: [String: (address: String, port: Int, plans: [[SidecarTCPChains.Planned]])] = [:]
+        var tcpOrder: [String] = []
         for fqdn in index.serviceOrder {
             guard let service = index.services[fqdn] else { continue }
             for port in service.ports where !port.protocolKind.isHTTP && port.protocolKind != .udp {
                 let ip = (service.clusterIP.flatMap { $0.isEmpty || $0 == "None" ? nil : $0 }) ?? "0.0.0.0"
                 if ip == "0.0.0.0" && httpPorts.contains(port.port) { continue }
-                listeners.append(tcpListener(address: ip, port: port.port, cluster: ClusterName.outbound(port: port.port, host: service.fqdn)))
+                let name = "\(ip)_\(port.port)"
+                let plan = SidecarTCPChains.plan(service: service, port: port, wildcardAddress: ip == "0.0.0.0", index: index, proxy: proxy)
+                if tcpPlans[name] == nil { tcpOrder.append(name) }
+                tcpPlans[name, default: (ip, port.port, [])].plans.append(plan)
             }
+        }
+        for name in tcpOrder {
+            guard let entry = tcpPlans[name] else { continue }
+            let (chains, inspectsTLS) = SidecarTCPChains.filterChains(SidecarTCPChains.merge(entry.plans))
+            listeners.append(tcpListener(address: entry.address, port: entry.port, chains: chains, inspectsTLS: inspectsTLS))
         }
         listeners.append(virtualOutbound())
         return (listeners, httpPorts.sorted())
@@ -46,22 +58,30 @@ public enum ListenerTranslator {
         return listener
     }
 
+    /// A listener forwarding every connection to `cluster`.
     static func tcpListener(address: String, port: Int, cluster: String) -> Envoy_Config_Listener_V3_Listener {
+        let (chains, _) = SidecarTCPChains.filterChains([.init(serverNames: [], proxy: SidecarTCPChains.defaultProxy(cluster: cluster))])
+        return tcpListener(address: address, port: port, chains: chains, inspectsTLS: false)
+    }
+
+    /// An outbound TCP listener with the given chains; the TLS inspector first when a chain matches SNI.
+    static func tcpListener(address: String, port: Int, chains: [Envoy_Config_Listener_V3_FilterChain], inspectsTLS: Bool) -> Envoy_Config_Listener_V3_Listener {
         var listener = Envoy_Config_Listener_V3_Listener()
         listener.name = "\(address)_\(port)"
         listener.address = socketAddress(address, port)
         listener.trafficDirection = .outbound
         listener.bindToPort = Google_Protobuf_BoolValue(false)
-        var proxy = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy()
-        proxy.statPrefix = cluster
-        proxy.cluster = cluster
-        var filter = Envoy_Config_Listener_V3_Filter()
-        filter.name = EnvoyExtensionName.tcpProxy
-        filter.typedConfig = (try? Google_Protobuf_Any(packing: proxy)) ?? Google_Protobuf_Any()
-        var chain = Envoy_Config_Listener_V3_FilterChain()
-        chain.filters = [filter]
-        listener.filterChains = [chain]
+        listener.filterChains = chains
+        if inspectsTLS { listener.listenerFilters = [tlsInspector()] }
         return listener
+    }
+
+    /// The listener filter that reads SNI (and ALPN) from a TLS ClientHello.
+    static func tlsInspector() -> Envoy_Config_Listener_V3_ListenerFilter {
+        var inspector = Envoy_Config_Listener_V3_ListenerFilter()
+        inspector.name = EnvoyExtensionName.tlsInspector
+        inspector.typedConfig = (try? Google_Protobuf_Any(packing: Envoy_Extensions_Filters_Listener_TlsInspector_V3_TlsInspector())) ?? Google_Protobuf_Any()
+        return inspector
     }
 
     /// Port 15001, where iptables sends outbound traffic; unknown destinations pass through.

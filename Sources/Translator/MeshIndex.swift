@@ -21,13 +21,6 @@ public struct MeshIndex: Sendable {
         public var ports: [ServicePort]
         public var selector: [String: String]?
         public var clusterIP: String?
-
-        /// Short names a client in `namespace` may use for this service, most specific last.
-        func shortNames(from clientNamespace: String) -> [String] {
-            var names = ["\(name).\(namespace)", "\(name).\(namespace).svc"]
-            if clientNamespace == namespace { names.insert(name, at: 0) }
-            return names
-        }
     }
 
     /// One endpoint of a service port.
@@ -47,12 +40,13 @@ public struct MeshIndex: Sendable {
     public let serviceOrder: [String]
     /// Valid VirtualServices bound to sidecars, oldest first.
     public let meshVirtualServices: [VirtualService]
-    /// For each host FQDN, the mesh-bound VirtualService sidecars use (the oldest claiming it).
-    public let meshVirtualServiceByHost: [String: VirtualService]
+    /// For each host FQDN, the mesh-bound VirtualServices claiming it, oldest first (which one
+    /// a sidecar uses depends on what is exported to its namespace).
+    public let meshVirtualServicesByHost: [String: [VirtualService]]
     /// Mesh-bound VirtualServices with wildcard hosts, oldest first, with their resolved patterns.
     let meshWildcardVirtualServices: [(pattern: String, virtualService: VirtualService)]
     /// Valid VirtualServices by the gateway (`namespace/name`) they bind to, oldest first.
-    public let gatewayVirtualServices: [String: [VirtualService]]
+    private let virtualServicesByGateway: [String: [VirtualService]]
     /// Valid Gateways, by namespace/name.
     public let gateways: [Gateway]
     /// Valid DestinationRules by host FQDN, oldest first.
@@ -77,8 +71,14 @@ public struct MeshIndex: Sendable {
                 return true
             }
         }
-        let byAge: (ObjectMeta, ObjectMeta) -> Bool = { a, b in
-            ((a.creationTimestamp ?? ""), MeshSnapshot.key(a)) < ((b.creationTimestamp ?? ""), MeshSnapshot.key(b))
+        /// Oldest first, then by namespace/name; each object's sort key is built once.
+        func byAge<T>(_ objects: [T], _ metadata: (T) -> ObjectMeta) -> [T] {
+            objects.map { object -> (String, NamespacedName, T) in
+                let meta = metadata(object)
+                return (meta.creationTimestamp ?? "", MeshSnapshot.key(meta), object)
+            }
+            .sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            .map(\.2)
         }
 
         var services: [String: ServiceEntry] = [:]
@@ -95,32 +95,32 @@ public struct MeshIndex: Sendable {
         self.services = services
         serviceOrder = services.keys.sorted()
 
-        meshVirtualServices = valid(snapshot.virtualServices, MeshObject.virtualService)
+        let validVirtualServices = byAge(valid(snapshot.virtualServices, MeshObject.virtualService), \.metadata)
+        meshVirtualServices = validVirtualServices
             .filter { vs in let gateways = vs.spec.gateways ?? []; return gateways.isEmpty || gateways.contains("mesh") }
-            .sorted { byAge($0.metadata, $1.metadata) }
-        var byHost: [String: VirtualService] = [:]
+        var byHost: [String: [VirtualService]] = [:]
         var wildcards: [(pattern: String, virtualService: VirtualService)] = []
         for vs in meshVirtualServices {
             let namespace = MeshSnapshot.key(vs.metadata).namespace
             for host in vs.spec.hosts ?? [] {
                 let resolved = snapshot.resolveHost(host, namespace: namespace)
-                if resolved.contains("*") { wildcards.append((resolved, vs)) } else if byHost[resolved] == nil { byHost[resolved] = vs }
+                if resolved.contains("*") { wildcards.append((resolved, vs)) } else { byHost[resolved, default: []].append(vs) }
             }
         }
-        meshVirtualServiceByHost = byHost
+        meshVirtualServicesByHost = byHost
         meshWildcardVirtualServices = wildcards
         var byGateway: [String: [VirtualService]] = [:]
-        for vs in valid(snapshot.virtualServices, MeshObject.virtualService).sorted(by: { byAge($0.metadata, $1.metadata) }) {
+        for vs in validVirtualServices {
             let namespace = MeshSnapshot.key(vs.metadata).namespace
             for reference in Set(vs.spec.gateways ?? []) where reference != "mesh" {
                 byGateway[Self.gatewayKey(reference, relativeTo: namespace), default: []].append(vs)
             }
         }
-        gatewayVirtualServices = byGateway
+        virtualServicesByGateway = byGateway
         gateways = valid(snapshot.gateways, MeshObject.gateway).sorted { MeshSnapshot.key($0.metadata) < MeshSnapshot.key($1.metadata) }
 
         var rules: [String: [DestinationRule]] = [:]
-        for rule in valid(snapshot.destinationRules, MeshObject.destinationRule).sorted(by: { byAge($0.metadata, $1.metadata) }) {
+        for rule in byAge(valid(snapshot.destinationRules, MeshObject.destinationRule), \.metadata) {
             guard let host = rule.spec.host else { continue }
             rules[snapshot.resolveHost(host, namespace: MeshSnapshot.key(rule.metadata).namespace), default: []].append(rule)
         }
@@ -139,12 +139,22 @@ public struct MeshIndex: Sendable {
         return "\(namespace)/\(reference)"
     }
 
-    /// The VirtualService sidecars apply to a service host: an exact host first, then the oldest wildcard covering it.
-    public func meshVirtualService(for host: String) -> VirtualService? {
-        if let exact = meshVirtualServiceByHost[host] { return exact }
+    /// The VirtualService a sidecar in `namespace` applies to a service host: of those
+    /// exported to that namespace, the oldest naming the host exactly, else the oldest
+    /// wildcard covering it.
+    public func meshVirtualService(for host: String, visibleTo namespace: String) -> VirtualService? {
+        if let exact = meshVirtualServicesByHost[host]?.first(where: { ExportTo.isVisible($0, to: namespace) }) { return exact }
         return meshWildcardVirtualServices.first { entry in
-            entry.pattern == "*" || (entry.pattern.hasPrefix("*") && host.hasSuffix(entry.pattern.dropFirst()))
+            (entry.pattern == "*" || (entry.pattern.hasPrefix("*") && host.hasSuffix(entry.pattern.dropFirst())))
+                && ExportTo.isVisible(entry.virtualService, to: namespace)
         }?.virtualService
+    }
+
+    /// The VirtualServices bound to a gateway (`namespace/name`) that a gateway proxy in
+    /// `namespace` sees, oldest first: as in Istio, a VirtualService must be exported to the
+    /// proxy's namespace, not the Gateway's.
+    public func gatewayVirtualServices(_ gateway: String, visibleTo namespace: String) -> [VirtualService] {
+        (virtualServicesByGateway[gateway] ?? []).filter { ExportTo.isVisible($0, to: namespace) }
     }
 
     public func service(host: String, relativeTo namespace: String) -> ServiceEntry? {
@@ -152,11 +162,14 @@ public struct MeshIndex: Sendable {
     }
 
     /// The DestinationRule that applies to `host` for a client in `clientNamespace`, as Istio
-    /// picks it: one in the client's namespace, else one in the service's namespace, else any
+    /// picks it among those exported to the client's namespace: one in the client's namespace, else one in the service's namespace, else any
     /// other; several in the chosen namespace are merged (subsets combined, the oldest
     /// one's traffic policy wins).
     public func destinationRule(host: String, clientNamespace: String) -> DestinationRule? {
-        guard let candidates = destinationRulesByHost[host], !candidates.isEmpty else { return nil }
+        guard let all = destinationRulesByHost[host] else { return nil }
+        if all.count == 1 { return ExportTo.isVisible(all[0], to: clientNamespace) ? all[0] : nil }
+        let candidates = all.filter { ExportTo.isVisible($0, to: clientNamespace) }
+        guard !candidates.isEmpty else { return nil }
         let serviceNamespace = services[host]?.namespace
         let chosenNamespace = [clientNamespace, serviceNamespace].compactMap { $0 }.first { namespace in
             candidates.contains { MeshSnapshot.key($0.metadata).namespace == namespace }
@@ -181,14 +194,13 @@ public struct MeshIndex: Sendable {
     /// Reads EndpointSlices once: endpoints keyed by `fqdn:servicePort`, with each
     /// endpoint's pod labels and locality.
     private static func indexEndpoints(_ snapshot: MeshSnapshot, services: [String: ServiceEntry]) -> [String: [EndpointEntry]] {
-        var podLabelsByIP: [String: [String: String]] = [:]
-        var podNodes: [String: String] = [:]
+        // Endpoints without a Pod reference find their pod by IP (as Istio does): labels and node.
+        var podsByIP: [String: (labels: [String: String], node: String?)] = [:]
         for pod in snapshot.pods {
             let key = MeshSnapshot.key(pod.metadata)
             for ip in [pod.status?.podIP].compactMap({ $0 }) + (pod.status?.podIPs ?? []).map(\.ip) {
-                podLabelsByIP["\(key.namespace)/\(ip)"] = pod.metadata.labels ?? [:]
+                podsByIP["\(key.namespace)/\(ip)"] = (pod.metadata.labels ?? [:], pod.spec?.nodeName)
             }
-            if let node = pod.spec?.nodeName { podNodes[key.description] = node }
         }
         var result: [String: [EndpointEntry]] = [:]
         for slice in snapshot.endpointSlices {
@@ -211,9 +223,10 @@ public struct MeshIndex: Sendable {
                         labels = pod.metadata.labels ?? [:]
                         nodeName = nodeName ?? pod.spec?.nodeName
                     }
-                    let nodeLabels = nodeName.flatMap { snapshot.node(named: $0)?.metadata.labels } ?? [:]
                     for address in endpoint.addresses {
-                        let podLabels = labels.isEmpty ? (podLabelsByIP["\(namespace)/\(address)"] ?? [:]) : labels
+                        let byIP = labels.isEmpty ? podsByIP["\(namespace)/\(address)"] : nil
+                        let podLabels = byIP?.labels ?? labels
+                        let nodeLabels = (nodeName ?? byIP?.node).flatMap { snapshot.node(named: $0)?.metadata.labels } ?? [:]
                         result["\(fqdn):\(servicePort.port)", default: []].append(EndpointEntry(
                             address: address, port: Int(number), labels: podLabels,
                             region: nodeLabels["topology.kubernetes.io/region"],
@@ -255,6 +268,8 @@ public enum PortProtocol: String, Sendable, Hashable {
 
     /// Whether traffic on this port is routed per request by an HTTP connection manager.
     public var isHTTP: Bool { [.http, .http2, .grpc, .grpcWeb].contains(self) }
+    /// Whether clients speak TLS on this port, so a sidecar can route by SNI.
+    public var isTLS: Bool { self == .https || self == .tls }
     /// Whether upstream connections should speak HTTP/2.
     public var isHTTP2: Bool { [.http2, .grpc].contains(self) }
 }

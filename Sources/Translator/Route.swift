@@ -21,13 +21,15 @@ public enum HTTPRouteTranslator {
     }
 
     /// Replaces each `delegate` rule with the delegate VirtualService's rules, each match
-    /// narrowed by the root rule's match as Istio merges them.
+    /// narrowed by the root rule's match as Istio merges them. A delegate not exported to
+    /// the root's namespace is not followed.
     static func expandDelegates(_ rules: [HTTPRoute], namespace: String, index: MeshIndex) -> [ScopedRule] {
         rules.flatMap { rule -> [ScopedRule] in
             guard let delegate = rule.delegate, let name = delegate.name else { return [ScopedRule(rule: rule, namespace: namespace)] }
             let delegateNamespace = delegate.namespace ?? namespace
             guard let target = index.snapshot.virtualService(namespace: delegateNamespace, name: name),
-                  (target.spec.hosts ?? []).isEmpty, MeshValidator.isValid(.virtualService(target))
+                  (target.spec.hosts ?? []).isEmpty, MeshValidator.isValid(.virtualService(target)),
+                  ExportTo.isVisible(target, to: namespace)
             else { return [] }
             return (target.spec.http ?? []).compactMap { child in
                 var merged = child

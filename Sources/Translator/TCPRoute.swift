@@ -77,7 +77,7 @@ extension TCPRouteTranslator {
     /// mesh-bound VirtualService for that host whose `tcp` rules apply here, or nil to keep
     /// the default (straight to `outbound|<port>||<fqdn>`).
     static func sidecarTCPProxy(host: String, port: Int, index: MeshIndex, proxy: ProxyIdentity) -> Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy? {
-        guard let virtualService = index.meshVirtualService(for: host), !(virtualService.spec.tcp ?? []).isEmpty else { return nil }
+        guard let virtualService = index.meshVirtualService(for: host, visibleTo: proxy.namespace), !(virtualService.spec.tcp ?? []).isEmpty else { return nil }
         return tcpProxy([virtualService], context: RouteContext(index: index, proxy: proxy, port: port))
     }
 }

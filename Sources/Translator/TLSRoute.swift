@@ -48,3 +48,24 @@ enum TLSRouteTranslator {
         return chains
     }
 }
+
+extension TLSRouteTranslator {
+    /// Chains for a sidecar's listener of one service port: every applying match of the
+    /// host's VirtualService `tls` rules, in order, matching its `sniHosts` as written.
+    /// Names an earlier chain claimed are not claimed again; `*` means any SNI.
+    static func sidecarChains(_ virtualService: VirtualService, context: RouteContext) -> [SidecarTCPChains.Planned] {
+        let namespace = MeshSnapshot.key(virtualService.metadata).namespace
+        var chains: [SidecarTCPChains.Planned] = []
+        var claimed: Set<String> = []
+        for rule in virtualService.spec.tls ?? [] {
+            for match in rule.match ?? [] where applies(match, namespace: namespace, context: context) {
+                var names: [String] = []
+                for sni in match.sniHosts ?? [] where !sni.isEmpty && !claimed.contains(sni) && !names.contains(sni) { names.append(sni) }
+                guard !names.isEmpty, let proxy = TCPRouteTranslator.tcpProxy(rule.route ?? [], namespace: namespace, context: context) else { continue }
+                claimed.formUnion(names)
+                chains.append(SidecarTCPChains.Planned(serverNames: names.contains("*") ? [] : names, proxy: proxy))
+            }
+        }
+        return chains
+    }
+}

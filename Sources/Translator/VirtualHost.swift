@@ -38,7 +38,7 @@ public enum VirtualHostTranslator {
         }
         host.domains = domains
         var routes: [Envoy_Config_Route_V3_Route] = []
-        if let virtualService = context.index.meshVirtualService(for: service.fqdn) {
+        if let virtualService = context.index.meshVirtualService(for: service.fqdn, visibleTo: context.proxy.namespace) {
             routes = HTTPRouteTranslator.routes(virtualService, context: context)
         }
         if routes.isEmpty {

@@ -31,7 +31,7 @@ enum GatewayVirtualHostTranslator {
         for entry in servers {
             let context = RouteContext(index: index, proxy: proxy, port: entry.port, gateway: entry.gatewayKey)
             let redirect = entry.server.tls?.httpsRedirect == true
-            for virtualService in index.gatewayVirtualServices[entry.gatewayKey] ?? [] where !(virtualService.spec.http ?? []).isEmpty {
+            for virtualService in index.gatewayVirtualServices(entry.gatewayKey, visibleTo: proxy.namespace) where !(virtualService.spec.http ?? []).isEmpty {
                 let names = GatewayHosts.hosts(of: virtualService, on: entry.server, gatewayNamespace: entry.gatewayNamespace, snapshot: index.snapshot)
                 guard !names.isEmpty else { continue }
                 let routes = HTTPRouteTranslator.routes(virtualService, context: context)

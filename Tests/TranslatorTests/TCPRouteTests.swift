@@ -55,3 +55,135 @@ import Testing
         #expect(TCPRouteTranslator.sidecarTCPProxy(host: "reviews.default.svc.cluster.local", port: 9080, index: index, proxy: proxy) == nil)
     }
 }
+
+/// Sidecar listeners of non-HTTP service ports: VirtualService `tcp` and `tls` rules wired in.
+@Suite struct SidecarTCPListenerTests {
+    static let sidecar = ProxyIdentity(kind: .sidecar, namespace: "default")
+
+    static func listener(_ name: String, _ extra: String, proxy: ProxyIdentity = sidecar) throws -> Envoy_Config_Listener_V3_Listener {
+        let index = RouteFixtures.index(extra)
+        return try #require(ListenerTranslator.sidecarListeners(index, proxy: proxy).listeners.first { $0.name == name })
+    }
+
+    static let secure = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: secure, namespace: default}
+        spec:
+          clusterIP: 10.0.0.12
+          ports: [{name: https, port: 443}]
+
+        """
+
+    @Test func aTCPPortUsesTheWeightedDestinationsOfTheFirstApplyingRule() throws {
+        let vs = """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: ratings-db, namespace: default}
+            spec:
+              hosts: [ratings]
+              tcp:
+              - match: [{port: 5432, sourceLabels: {app: admin}}]
+                route: [{destination: {host: ratings, subset: admin, port: {number: 5432}}}]
+              - match: [{port: 5432}]
+                route:
+                - {destination: {host: ratings, subset: primary}, weight: 90}
+                - {destination: {host: ratings, subset: replica}, weight: 10}
+            """
+        let listener = try Self.listener("10.0.0.11_5432", vs)
+        #expect(listener.filterChains.count == 1)
+        #expect(listener.listenerFilters.isEmpty)
+        let proxy = try RouteFixtures.tcpProxy(listener.filterChains[0])
+        #expect(proxy.weightedClusters.clusters.map(\.name) == ["outbound|5432|primary|ratings.default.svc.cluster.local", "outbound|5432|replica|ratings.default.svc.cluster.local"])
+        #expect(proxy.weightedClusters.clusters.map(\.weight) == [90, 10])
+        let admin = try Self.listener("10.0.0.11_5432", vs, proxy: ProxyIdentity(kind: .sidecar, namespace: "default", labels: ["app": "admin"]))
+        #expect(try RouteFixtures.tcpProxy(admin.filterChains[0]).cluster == "outbound|5432|admin|ratings.default.svc.cluster.local")
+    }
+
+    @Test func withoutAnApplyingRuleTheServiceClusterIsUsed() throws {
+        let listener = try Self.listener("10.0.0.11_5432", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: ratings-db, namespace: default}
+            spec:
+              hosts: [ratings]
+              tcp:
+              - match: [{port: 1111}]
+                route: [{destination: {host: ratings, subset: other, port: {number: 5432}}}]
+            """)
+        #expect(try RouteFixtures.tcpProxy(listener.filterChains[0]).cluster == "outbound|5432||ratings.default.svc.cluster.local")
+        let plain = try Self.listener("10.0.0.11_5432", "")
+        #expect(try RouteFixtures.tcpProxy(plain.filterChains[0]).cluster == "outbound|5432||ratings.default.svc.cluster.local")
+    }
+
+    @Test func tlsRulesGiveSNIChainsBeforeTheCatchAll() throws {
+        let listener = try Self.listener("10.0.0.12_443", Self.secure + """
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: secure, namespace: default}
+            spec:
+              hosts: [secure, a.example.com, b.example.com]
+              tls:
+              - match: [{port: 443, sniHosts: [a.example.com]}, {port: 8443, sniHosts: [b.example.com]}]
+                route: [{destination: {host: secure, subset: a}}]
+              - match: [{sniHosts: [a.example.com, b.example.com]}]
+                route:
+                - {destination: {host: secure, subset: b}, weight: 50}
+                - {destination: {host: secure, subset: c}, weight: 50}
+            """)
+        #expect(listener.listenerFilters.map(\.name) == [EnvoyExtensionName.tlsInspector])
+        #expect(listener.filterChains.map(\.filterChainMatch.serverNames) == [["a.example.com"], ["b.example.com"], []])
+        #expect(try RouteFixtures.tcpProxy(listener.filterChains[0]).cluster == "outbound|443|a|secure.default.svc.cluster.local")
+        #expect(try RouteFixtures.tcpProxy(listener.filterChains[1]).weightedClusters.clusters.map(\.name) == ["outbound|443|b|secure.default.svc.cluster.local", "outbound|443|c|secure.default.svc.cluster.local"])
+        #expect(try RouteFixtures.tcpProxy(listener.filterChains[2]).cluster == "outbound|443||secure.default.svc.cluster.local")
+    }
+
+    @Test func headlessTLSServicesShareTheWildcardListenerBySNI() throws {
+        let listener = try Self.listener("0.0.0.0_443", """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: one, namespace: default}
+            spec:
+              clusterIP: None
+              ports: [{name: tls, port: 443}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: two, namespace: default}
+            spec:
+              ports: [{name: https, port: 443}]
+            """)
+        #expect(listener.listenerFilters.map(\.name) == [EnvoyExtensionName.tlsInspector])
+        // The fixtures' ingress gateway Service has no cluster IP either.
+        #expect(listener.filterChains.map(\.filterChainMatch.serverNames) == [["istio-ingressgateway.istio-system.svc.cluster.local"], ["one.default.svc.cluster.local"], ["two.default.svc.cluster.local"]])
+        #expect(try RouteFixtures.tcpProxy(listener.filterChains[2]).cluster == "outbound|443||two.default.svc.cluster.local")
+    }
+
+    @Test func aPlainTLSPortWithAVirtualIPNeedsNoSNI() throws {
+        let listener = try Self.listener("10.0.0.12_443", Self.secure)
+        #expect(listener.listenerFilters.isEmpty)
+        #expect(listener.filterChains.count == 1)
+        #expect(try RouteFixtures.tcpProxy(listener.filterChains[0]).cluster == "outbound|443||secure.default.svc.cluster.local")
+    }
+
+    @Test func routedSubsetsAreEmittedAsClusters() {
+        let index = RouteFixtures.index(Self.secure + """
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: secure, namespace: default}
+            spec:
+              hosts: [secure.default.svc.cluster.local]
+              tls:
+              - match: [{sniHosts: [secure.default.svc.cluster.local]}]
+                route: [{destination: {host: secure, subset: tls-only}}]
+              tcp:
+              - route: [{destination: {host: ratings, subset: tcp-only, port: {number: 5432}}}]
+            """)
+        let resources = Translator.translate(index, proxy: Self.sidecar)
+        let names = Set(resources.clusters.map(\.name))
+        #expect(names.contains("outbound|443|tls-only|secure.default.svc.cluster.local"))
+        #expect(names.contains("outbound|5432|tcp-only|ratings.default.svc.cluster.local"))
+    }
+}

@@ -283,24 +283,8 @@ import Testing
         let proxyKind = ProxyIdentity.Kind(rawValue: kind)!
         let resources = Translator.translate(MeshSnapshot(decoded: decoded.objects), proxy: ProxyIdentity(kind: proxyKind, namespace: "default"))
         #expect(!resources.clusters.isEmpty)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("coxswain-render-\(kind)-\(UUID().uuidString).json")
-        try Data(try resources.json(showSecrets: true).utf8).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repository.appendingPathComponent("Tests/EnvoyAPITests/Support/validate_envoy_json.py").path, file.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // Off the cooperative pool: the two threads it has on this machine are shared by every test.
-        let text = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
-        #expect(process.terminationStatus == 0, "Envoy's schema rejects the \(kind) render:\n\(text)")
+        let result = try await EnvoySchema.validate(try resources.json(showSecrets: true), name: "render-\(kind)")
+        #expect(result.status == 0, "Envoy's schema rejects the \(kind) render:\n\(result.output)")
     }
 }
 
