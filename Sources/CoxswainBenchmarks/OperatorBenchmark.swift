@@ -54,9 +54,10 @@ struct OperatorBenchmark: AsyncParsableCommand {
                              "--xds-port", "\(adminPort + 1)", "--admin-port", "\(adminPort)", "--log-level", "warning"]
         try process.run()
         defer { process.terminate() }
+        say("waiting for \(executable) to take the lease")
         while try await leaseHolder(client) == nil { try await Task.sleep(for: .milliseconds(100)) }
         let idleRSS = residentBytes(of: process.processIdentifier)
-        print("operator pid \(process.processIdentifier) leading; idle RSS \(idleRSS / 1_048_576) MB")
+        say("operator pid \(process.processIdentifier) leading; idle RSS \(idleRSS / 1_048_576) MB")
 
         // N VirtualServices in one go.
         let writesBefore = try await statusWrites(adminPort)
@@ -65,15 +66,16 @@ struct OperatorBenchmark: AsyncParsableCommand {
         let seeded = ContinuousClock.now - start
         var programmedAt: Duration?
         while programmedAt == nil {
-            if try await countProgrammed(client) >= virtualServices { programmedAt = ContinuousClock.now - start }
-            else { try await Task.sleep(for: .milliseconds(100)) }
+            let programmed = try await countProgrammed(client)
+            if programmed >= virtualServices { programmedAt = ContinuousClock.now - start }
+            else { try await Task.sleep(for: .milliseconds(500)) }
             if ContinuousClock.now - start > .seconds(300) { throw ValidationError("not all Programmed within 300 s") }
         }
         let writes = try await statusWrites(adminPort) - writesBefore
         let seconds = Double(programmedAt!.components.seconds) + Double(programmedAt!.components.attoseconds) / 1e18
-        print(String(format: "%d VirtualServices (+%d Services, %d DestinationRules) created in %.2f s; all Programmed after %.2f s",
+        say(String(format: "%d VirtualServices (+%d Services, %d DestinationRules) created in %.2f s; all Programmed after %.2f s",
                      virtualServices, virtualServices, virtualServices, Double(seeded.components.seconds) + Double(seeded.components.attoseconds) / 1e18, seconds))
-        print(String(format: "status writes: %.0f over %.2f s = %.0f writes/s", writes, seconds, writes / seconds))
+        say(String(format: "status writes: %.0f over %.2f s = %.0f writes/s", writes, seconds, writes / seconds))
 
         // Grow to `objects` mesh objects and read the operator's memory once it has settled.
         let sets = max(virtualServices, objects / 3)
@@ -83,7 +85,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
         }
         try await Task.sleep(for: .seconds(2))
         let rss = residentBytes(of: process.processIdentifier)
-        print("at \(sets * 3) mesh objects (all Programmed): operator RSS \(rss / 1_048_576) MB (\(rss / max(1, sets * 3)) bytes per object over all)")
+        say("at \(sets * 3) mesh objects (all Programmed): operator RSS \(rss / 1_048_576) MB (\(rss / max(1, sets * 3)) bytes per object over all)")
         process.terminate()
         process.waitUntilExit()
         try await client.shutdown()
@@ -143,4 +145,9 @@ struct OperatorBenchmark: AsyncParsableCommand {
               let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
         return kilobytes * 1024
     }
+}
+
+/// A line on stdout now (print is block-buffered when stdout is a file or a pipe).
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

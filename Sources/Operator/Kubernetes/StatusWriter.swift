@@ -35,7 +35,7 @@ public final class StatusWriter: Sendable {
     public let countRefreshInterval: Duration
 
     public init(client: KubernetesClient, cache: ClusterCache, board: StatusBoard, snapshotCache: SnapshotCache, registry: ProxyRegistry,
-                fieldManager: String = "coxswain", workers: Int = 4, resyncPeriod: Duration = .seconds(10),
+                fieldManager: String = "coxswain", workers: Int = 8, resyncPeriod: Duration = .seconds(10),
                 countRefreshInterval: Duration = .seconds(30),
                 logger: Logger = Logger(label: "coxswain.status")) {
         self.client = client
@@ -116,8 +116,11 @@ public final class StatusWriter: Sendable {
                 let key = MeshObjectKey(kind: kind.mesh, namespace: object.metadata.namespace ?? "", name: object.metadata.name ?? "")
                 guard let entry = board.entry(key), entry.evaluation.generation == (object.metadata.generation ?? 0) else { continue }
                 let current = ObjectStatus(json: object.object["status"])
-                let desired = StatusComputer.desired(entry.evaluation, programmed: await programmed.state(entry.cacheGeneration),
-                                                     current: current, now: now)
+                let state = await programmed.state(entry.cacheGeneration)
+                // A push or acknowledgement that is about to land would only make this write a "Pending" one
+                // that is overwritten a moment later: the publication or the ACK triggers the next sweep.
+                if await programmed.isSettling(entry.cacheGeneration, state), entry.evaluation.isAccepted { continue }
+                let desired = StatusComputer.desired(entry.evaluation, programmed: state, current: current, now: now)
                 if needsWrite(key, object: object, current: current, desired: desired) { await queue.add(key) }
             }
         }
@@ -201,13 +204,29 @@ public final class StatusWriter: Sendable {
 
 /// Answers "have the proxies got cache generation N" once per distinct N during one sweep.
 struct ProgrammedLookup {
+    /// How long after a publication proxies that have not acknowledged it yet count as settling, not pending.
+    static let settlingTime: Duration = .seconds(5)
     private let current: UInt64
     private let registry: ProxyRegistry
+    private let snapshotCache: SnapshotCache
     private var answers: [UInt64: ProgrammedState] = [:]
 
     init(snapshotCache: SnapshotCache, registry: ProxyRegistry) async {
         current = await snapshotCache.generation
         self.registry = registry
+        self.snapshotCache = snapshotCache
+    }
+
+    /// Not programmed yet, but about to be: not published yet, or published moments ago and not
+    /// acknowledged by everyone (without a rejection).
+    func isSettling(_ generation: UInt64, _ state: ProgrammedState) async -> Bool {
+        switch state {
+        case .waitingForPush: return true
+        case .pushed(let synced, let total) where synced < total:
+            guard let published = await snapshotCache.publicationTime(of: generation) else { return false }
+            return ContinuousClock.now - published < Self.settlingTime
+        default: return false
+        }
     }
 
     mutating func state(_ generation: UInt64) async -> ProgrammedState {
