@@ -82,6 +82,18 @@ public actor ProxyRegistry {
         if let generation { proxies[stream]?.types[typeURL]?.ackedGeneration = generation }
     }
 
+    /// Types a change left as they were: what the proxy holds is built from `generation` too,
+    /// and if it accepted it, it has accepted that generation.
+    func unchanged(_ stream: Int, typeURLs: [String], generation: UInt64) {
+        for typeURL in typeURLs {
+            guard let type = proxies[stream]?.types[typeURL] else { continue }
+            proxies[stream]?.types[typeURL]?.sentGeneration = generation
+            if type.ackedVersion == type.sentVersion {
+                proxies[stream]?.types[typeURL]?.ackedGeneration = max(type.ackedGeneration ?? 0, generation)
+            }
+        }
+    }
+
     func nacked(_ stream: Int, typeURL: String, nack: Nack) {
         proxies[stream]?.types[typeURL, default: TypeStatus()].lastNack = nack
     }
@@ -102,10 +114,14 @@ public actor ProxyRegistry {
         var synced = 0
         var firstNack: Nack?
         for status in proxies.values {
-            let types = status.types.values.filter { $0.sentVersion != nil }
-            let ok = !types.isEmpty && types.allSatisfy { ($0.ackedGeneration ?? 0) >= generation && $0.ackedVersion == $0.sentVersion }
-            if ok { synced += 1 }
-            if firstNack == nil, let nack = types.compactMap(\.lastNack).first { firstNack = nack }
+            var sentAny = false
+            var ok = true
+            for type in status.types.values where type.sentVersion != nil {
+                sentAny = true
+                if (type.ackedGeneration ?? 0) < generation || type.ackedVersion != type.sentVersion { ok = false }
+                if firstNack == nil, let nack = type.lastNack { firstNack = nack }
+            }
+            if sentAny && ok { synced += 1 }
         }
         return (synced, proxies.count, firstNack)
     }
