@@ -13,14 +13,6 @@ private struct SmallObject: KubernetesObject {
     var data: [String: String]?
 }
 
-/// Resident set size of this process in bytes (Linux /proc; 0 elsewhere).
-private func residentBytes() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-}
-
 /// `coxswain-bench watch`: an in-process test API server with N small objects; times an informer's
 /// initial list into its cache, then the watch path (events per second into the cache) while N more are
 /// created, and reports the memory the cache takes per object.

@@ -70,15 +70,22 @@ struct DeltaSession {
         let changedSubscription = isFirst || !request.resourceNamesSubscribe.isEmpty || !request.resourceNamesUnsubscribe.isEmpty
         types[typeURL] = state
         if !unsubscribed.isEmpty { await registry.removed(streamID!, typeURL: typeURL, names: unsubscribed) }
-        if changedSubscription {
-            try await send(typeURL, writer: writer, always: isFirst)
+        if changedSubscription, let proxy {
+            let (snapshot, generation) = await cache.snapshot(for: proxy)
+            if try await !send(typeURL, snapshot: snapshot, generation: generation, writer: writer, always: isFirst) {
+                await registry.unchanged(streamID!, typeURLs: [typeURL], generation: generation)
+            }
         }
     }
 
     mutating func push(writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws {
+        guard let proxy else { return }
+        let (snapshot, generation) = await cache.snapshot(for: proxy)
+        var unchanged: [String] = []
         for typeURL in XDSPushOrder.typeURLs where types[typeURL] != nil {
-            try await send(typeURL, writer: writer, always: false)
+            if try await !send(typeURL, snapshot: snapshot, generation: generation, writer: writer, always: false) { unchanged.append(typeURL) }
         }
+        if !unchanged.isEmpty { await registry.unchanged(streamID!, typeURLs: unchanged, generation: generation) }
     }
 
     mutating func close() async {
@@ -90,27 +97,24 @@ struct DeltaSession {
     }
 
     /// Sends the resources whose versions differ from what the proxy holds, and names
-    /// the held ones that no longer exist.
-    private mutating func send(_ typeURL: String, writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>, always: Bool) async throws {
-        guard let proxy, var state = types[typeURL] else { return }
+    /// the held ones that no longer exist; says whether it sent.
+    private mutating func send(
+        _ typeURL: String, snapshot: ResourceSnapshot, generation: UInt64,
+        writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>, always: Bool
+    ) async throws -> Bool {
+        guard var state = types[typeURL] else { return false }
         let started = ContinuousClock.now
-        let (snapshot, generation) = await cache.snapshot(for: proxy)
-        let available = snapshot[typeURL]
-        let wanted: [XDSResource] = state.wildcard
-            ? snapshot.sorted(typeURL)
-            : state.subscribed.sorted().compactMap { available[$0] }
+        let (wanted, version) = snapshot.selecting(typeURL, names: state.wildcard ? nil : state.subscribed)
         let changed = wanted.filter { state.held[$0.name] != $0.version }
         let wantedNames = Set(wanted.map(\.name))
         let removed = state.held.keys.filter { !wantedNames.contains($0) }.sorted()
         guard always || !changed.isEmpty || !removed.isEmpty else {
-            // Nothing new: the proxy's copy (acknowledged or on its way) is this generation's too.
+            // Nothing new: a response still awaiting its ACK carries this generation's content too.
             if state.pendingNonce != nil {
                 state.pendingGeneration = generation
                 types[typeURL] = state
-            } else {
-                await registry.unchanged(streamID!, typeURL: typeURL, generation: generation)
             }
-            return
+            return false
         }
         nonce += 1
         var response = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse()
@@ -128,7 +132,6 @@ struct DeltaSession {
         try await writer.write(response)
         for resource in changed { state.held[resource.name] = resource.version }
         for name in removed { state.held[name] = nil }
-        let version = ResourceVersion.of(wanted)
         state.pendingNonce = response.nonce
         state.pendingGeneration = generation
         state.pendingVersion = version
@@ -136,5 +139,6 @@ struct DeltaSession {
         await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: changed, replacing: false)
         if !removed.isEmpty { await registry.removed(streamID!, typeURL: typeURL, names: removed) }
         XDSMetrics.recordPush(typeURL: typeURL, bytes: changed.reduce(0) { $0 + $1.body.value.count }, since: started)
+        return true
     }
 }

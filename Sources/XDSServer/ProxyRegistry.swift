@@ -106,20 +106,21 @@ public actor ProxyRegistry {
         notify()
     }
 
-    func nacked(_ stream: Int, typeURL: String, nack: Nack) {
-        proxies[stream]?.types[typeURL, default: TypeStatus()].lastNack = nack
+    /// Types a change left as they were: what the proxy holds is built from `generation` too,
+    /// and if it accepted it, it has accepted that generation.
+    func unchanged(_ stream: Int, typeURLs: [String], generation: UInt64) {
+        for typeURL in typeURLs {
+            guard let type = proxies[stream]?.types[typeURL] else { continue }
+            proxies[stream]?.types[typeURL]?.sentGeneration = generation
+            if type.ackedVersion == type.sentVersion && type.lastNack?.nonce != type.sentNonce {
+                proxies[stream]?.types[typeURL]?.ackedGeneration = max(type.ackedGeneration ?? 0, generation)
+            }
+        }
         notify()
     }
 
-    /// A push of `generation` found nothing new for this type: what the proxy holds is already that
-    /// generation's, so an acknowledged type counts as acknowledged for it too.
-    func unchanged(_ stream: Int, typeURL: String, generation: UInt64) {
-        guard var status = proxies[stream]?.types[typeURL] else { return }
-        status.sentGeneration = generation
-        if status.ackedVersion == status.sentVersion && status.lastNack?.nonce != status.sentNonce {
-            status.ackedGeneration = generation
-        }
-        proxies[stream]?.types[typeURL] = status
+    func nacked(_ stream: Int, typeURL: String, nack: Nack) {
+        proxies[stream]?.types[typeURL, default: TypeStatus()].lastNack = nack
         notify()
     }
 

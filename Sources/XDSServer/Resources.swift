@@ -22,24 +22,58 @@ public struct XDSResource: Sendable, Hashable {
 }
 
 /// Everything one proxy is served: per type URL, resources by name.
+///
+/// A snapshot is shared by every proxy of its cache key, so what every push needs is worked
+/// out once, here: each type's resources in name order and that list's version. Proxies
+/// served the whole list share its storage, in responses and in the registry alike.
 public struct ResourceSnapshot: Sendable, Hashable {
     public private(set) var resources: [String: [String: XDSResource]]
+    private var ordered: [String: OrderedResources] = [:]
+
+    /// One type's resources sorted by name, with their version.
+    struct OrderedResources: Sendable {
+        var list: [XDSResource]
+        var version: String
+
+        init(_ byName: [String: XDSResource]) {
+            list = byName.values.sorted { $0.name < $1.name }
+            version = ResourceVersion.of(list)
+        }
+    }
 
     public init(_ resources: [String: [XDSResource]] = [:]) {
         self.resources = resources.mapValues { list in
             Dictionary(list.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         }
+        ordered = self.resources.mapValues(OrderedResources.init)
     }
 
     public subscript(typeURL: String) -> [String: XDSResource] {
         get { resources[typeURL] ?? [:] }
-        set { resources[typeURL] = newValue }
+        set {
+            resources[typeURL] = newValue
+            ordered[typeURL] = OrderedResources(newValue)
+        }
     }
 
     /// The resources of one type, sorted by name (responses are deterministic).
     public func sorted(_ typeURL: String) -> [XDSResource] {
-        self[typeURL].values.sorted { $0.name < $1.name }
+        ordered[typeURL]?.list ?? []
     }
+
+    /// The resources of one type with these names, in name order, and their version; the
+    /// shared list when the names cover it.
+    func selecting(_ typeURL: String, names: Set<String>?) -> (resources: [XDSResource], version: String) {
+        guard let all = ordered[typeURL] else { return ([], ResourceVersion.of([])) }
+        guard let names, !(names.count >= all.list.count && all.list.allSatisfy({ names.contains($0.name) })) else {
+            return (all.list, all.version)
+        }
+        let chosen = all.list.filter { names.contains($0.name) }
+        return (chosen, ResourceVersion.of(chosen))
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.resources == rhs.resources }
+    public func hash(into hasher: inout Hasher) { hasher.combine(resources) }
 }
 
 /// Versions of resources and of sets of them.
@@ -56,15 +90,15 @@ public enum ResourceVersion {
     public static func of(_ resources: [XDSResource]) -> String {
         var hash = fnvOffset
         for resource in resources {
-            hash = fnv1a(Array(resource.name.utf8), seed: hash)
-            hash = fnv1a(Array(resource.version.utf8), seed: hash)
+            hash = fnv1a(resource.name.utf8, seed: hash)
+            hash = fnv1a(resource.version.utf8, seed: hash)
         }
         return hex(hash)
     }
 
     static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
 
-    static func fnv1a(_ bytes: [UInt8], seed: UInt64) -> UInt64 {
+    static func fnv1a(_ bytes: some Sequence<UInt8>, seed: UInt64) -> UInt64 {
         var hash = seed
         for byte in bytes {
             hash ^= UInt64(byte)

@@ -18,6 +18,8 @@ public actor SnapshotCache {
     /// The scope of changes since each generation, so a stale entry can be refreshed partially.
     private var changeLog: [(generation: UInt64, scope: ChangeScope)] = []
     private var entries: [String: Entry] = [:]
+    /// Snapshots being built, per cache key, with the generation they are built for.
+    private var building: [String: (generation: UInt64, task: Task<ResourceSnapshot, Never>)] = [:]
     private var subscribers: [Int: AsyncStream<UInt64>.Continuation] = [:]
     private var nextSubscriber = 0
     /// When each recent generation was published, for convergence metrics.
@@ -27,22 +29,33 @@ public actor SnapshotCache {
         self.generator = generator
     }
 
-    /// The current snapshot for a proxy and the generation it reflects.
+    /// The current snapshot for a proxy and the generation it reflects. When a change wakes
+    /// every stream at once, the first of a cache key starts building its snapshot and the
+    /// others wait for that one build: one translation per cache key, not per proxy.
     public func snapshot(for proxy: ProxyDescriptor) async -> (snapshot: ResourceSnapshot, generation: UInt64) {
         let target = generation
-        if let entry = entries[proxy.cacheKey], entry.generation == target {
+        let key = proxy.cacheKey
+        if let entry = entries[key], entry.generation == target {
             return (entry.snapshot, target)
         }
-        var snapshot: ResourceSnapshot
-        if let entry = entries[proxy.cacheKey], let scope = scopeSince(entry.generation), let types = scope.types {
-            snapshot = entry.snapshot
-            let fresh = await generator.resources(for: proxy, types: types)
-            for type in types { snapshot[type] = fresh[type] }
+        let build: Task<ResourceSnapshot, Never>
+        if let pending = building[key], pending.generation == target {
+            build = pending.task
         } else {
-            snapshot = await generator.resources(for: proxy, types: nil)
+            let base = entries[key]
+            let types = base.flatMap { scopeSince($0.generation)?.types }
+            build = Task.detached { [generator] in
+                guard var snapshot = base?.snapshot, let types else { return await generator.resources(for: proxy, types: nil) }
+                let fresh = await generator.resources(for: proxy, types: types)
+                for type in types { snapshot[type] = fresh[type] }
+                return snapshot
+            }
+            building[key] = (target, build)
         }
+        let snapshot = await build.value
+        if building[key]?.generation == target { building[key] = nil }
         // Another change may have landed while generating; the entry still records what it reflects.
-        entries[proxy.cacheKey] = Entry(generation: target, snapshot: snapshot)
+        if (entries[key]?.generation ?? 0) < target { entries[key] = Entry(generation: target, snapshot: snapshot) }
         return (snapshot, target)
     }
 

@@ -59,24 +59,33 @@ struct StateOfTheWorldSession {
                 if let generation = state.sentGeneration { await XDSMetrics.recordConvergence(of: generation, cache: cache) }
             }
         }
-        let names = Set(request.resourceNames)
+        var names = Set(request.resourceNames)
         // An empty list is a wildcard subscription only for listeners and clusters; RDS and EDS are always named.
         let wildcardable = typeURL == TypeURL.listener || typeURL == TypeURL.cluster
-        let wildcard = names.contains("*") || (wildcardable && names.isEmpty && (isFirst || state.wildcard))
-        let subscriptionChanged = isFirst || wildcard != state.wildcard || names.subtracting(["*"]) != state.names
+        let wildcard = names.remove("*") != nil || (wildcardable && names.isEmpty && (isFirst || state.wildcard))
+        let namesChanged = names != state.names
+        let subscriptionChanged = isFirst || wildcard != state.wildcard || namesChanged
         state.wildcard = wildcard
-        state.names = names.subtracting(["*"])
+        // Every ACK repeats the subscription; keep the shared copy unless it changed.
+        if namesChanged { state.names = SubscriptionNames.shared(names) }
         types[typeURL] = state
-        if subscriptionChanged {
-            try await send(typeURL, writer: writer, force: isFirst)
+        if subscriptionChanged, let proxy {
+            let (snapshot, generation) = await cache.snapshot(for: proxy)
+            if try await !send(typeURL, snapshot: snapshot, generation: generation, writer: writer, force: isFirst) {
+                await registry.unchanged(streamID!, typeURLs: [typeURL], generation: generation)
+            }
         }
     }
 
     /// Pushes every subscribed type whose resources changed, in make-before-break order.
     mutating func push(writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>) async throws {
+        guard let proxy else { return }
+        let (snapshot, generation) = await cache.snapshot(for: proxy)
+        var unchanged: [String] = []
         for typeURL in XDSPushOrder.typeURLs where types[typeURL] != nil {
-            try await send(typeURL, writer: writer, force: false)
+            if try await !send(typeURL, snapshot: snapshot, generation: generation, writer: writer, force: false) { unchanged.append(typeURL) }
         }
+        if !unchanged.isEmpty { await registry.unchanged(streamID!, typeURLs: unchanged, generation: generation) }
     }
 
     mutating func close() async {
@@ -87,20 +96,19 @@ struct StateOfTheWorldSession {
         try await peer.identify(node, generator: generator, registry: registry, stream: "sotw", logger: logger)
     }
 
-    private mutating func send(_ typeURL: String, writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>, force: Bool) async throws {
-        guard let proxy, var state = types[typeURL] else { return }
+    /// Sends a type's resources unless the proxy already has exactly these (or `force`);
+    /// says whether it sent.
+    private mutating func send(
+        _ typeURL: String, snapshot: ResourceSnapshot, generation: UInt64,
+        writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>, force: Bool
+    ) async throws -> Bool {
+        guard var state = types[typeURL] else { return false }
         let started = ContinuousClock.now
-        let (snapshot, generation) = await cache.snapshot(for: proxy)
-        let available = snapshot[typeURL]
-        let resources: [XDSResource] = state.wildcard
-            ? snapshot.sorted(typeURL)
-            : state.names.sorted().compactMap { available[$0] }
-        let version = ResourceVersion.of(resources)
+        let (resources, version) = snapshot.selecting(typeURL, names: state.wildcard ? nil : state.names)
         if !force && version == state.sentVersion {
             state.sentGeneration = generation
             types[typeURL] = state
-            await registry.unchanged(streamID!, typeURL: typeURL, generation: generation)
-            return
+            return false
         }
         nonce += 1
         var response = Envoy_Service_Discovery_V3_DiscoveryResponse()
@@ -115,6 +123,7 @@ struct StateOfTheWorldSession {
         types[typeURL] = state
         await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: resources)
         XDSMetrics.recordPush(typeURL: typeURL, bytes: resources.reduce(0) { $0 + $1.body.value.count }, since: started)
+        return true
     }
 }
 

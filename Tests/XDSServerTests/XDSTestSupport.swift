@@ -9,17 +9,23 @@ import Testing
 /// A mesh for tests: resources per type URL that a test changes at will.
 actor TestMesh {
     private(set) var resources: [String: [XDSResource]] = [:]
+    /// Per proxy kind, resources that kind gets instead of the shared ones of their type.
+    private var byKind: [String: [String: [XDSResource]]] = [:]
     private(set) var generated = 0
 
-    func set(_ typeURL: String, _ list: [XDSResource]) { resources[typeURL] = list }
+    func set(_ typeURL: String, _ list: [XDSResource], for kind: String? = nil) {
+        if let kind { byKind[kind, default: [:]][typeURL] = list } else { resources[typeURL] = list }
+    }
 
-    func snapshot(types: Set<String>?) -> ResourceSnapshot {
+    func snapshot(types: Set<String>?, kind: String = "") -> ResourceSnapshot {
         generated += 1
-        return ResourceSnapshot(resources.filter { types?.contains($0.key) ?? true })
+        let merged = resources.merging(byKind[kind] ?? [:]) { _, own in own }
+        return ResourceSnapshot(merged.filter { types?.contains($0.key) ?? true })
     }
 }
 
 /// A generator over a `TestMesh`; node ids must look like Istio's (`sidecar~…`, `router~…`).
+/// Proxies of one kind share a cache key.
 struct TestGenerator: ResourceGenerator {
     let mesh: TestMesh
 
@@ -28,11 +34,12 @@ struct TestGenerator: ResourceGenerator {
         guard parts.count == 4, ["sidecar", "router"].contains(parts[0]) else {
             throw InvalidNode("node id must be <sidecar|router>~<ip>~<pod>.<namespace>~<namespace>.svc.cluster.local")
         }
-        return ProxyDescriptor(id: node.id, kind: parts[0] == "router" ? "gateway" : "sidecar", cacheKey: "all")
+        let kind = parts[0] == "router" ? "gateway" : "sidecar"
+        return ProxyDescriptor(id: node.id, kind: kind, cacheKey: kind)
     }
 
     func resources(for proxy: ProxyDescriptor, types: Set<String>?) async -> ResourceSnapshot {
-        await mesh.snapshot(types: types)
+        await mesh.snapshot(types: types, kind: proxy.kind)
     }
 }
 

@@ -162,8 +162,9 @@ public final class StatusWriter: Sendable {
             guard let entry = board.entry(key), entry.evaluation.generation == (object.metadata.generation ?? 0) else { return }
             let current = ObjectStatus(json: object.object["status"])
             var programmed = await ProgrammedLookup(snapshotCache: snapshotCache, registry: registry)
-            let desired = StatusComputer.desired(entry.evaluation, programmed: await programmed.state(entry.cacheGeneration),
-                                                 current: current, now: StatusComputer.timestamp())
+            let state = await programmed.state(entry.cacheGeneration)
+            if await programmed.isSettling(entry.cacheGeneration, state), entry.evaluation.isAccepted { return }
+            let desired = StatusComputer.desired(entry.evaluation, programmed: state, current: current, now: StatusComputer.timestamp())
             guard needsWrite(key, object: object, current: current, desired: desired) else { return }
             var updated = object
             updated.object["status"] = try desired.json
