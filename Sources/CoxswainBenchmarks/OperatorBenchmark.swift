@@ -35,9 +35,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
         serverConfiguration.eventHistoryLimit = objects * 4
         serverConfiguration.watchBufferLimit = objects * 4
         let server = try await TestAPIServer.start(serverConfiguration)
-        for file in try FileManager.default.contentsOfDirectory(atPath: crds) where file.hasPrefix("networking.istio.io_") {
-            try await server.seed(yaml: try String(contentsOfFile: "\(crds)/\(file)", encoding: .utf8))
-        }
+        guard try await server.seed(directory: URL(fileURLWithPath: crds)) > 0 else { throw ValidationError("no CRDs in \(crds)") }
         let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("coxswain-bench-\(UUID().uuidString).kubeconfig").path
         try server.writeKubeconfig(to: kubeconfig)
         var clientConfiguration = try ClientConfiguration.fromKubeconfig(path: kubeconfig)

@@ -153,6 +153,16 @@ public final class TestAPIServer: Sendable {
         try await seed(objects.filter { $0["kind"] != nil }, fieldManager: fieldManager)
     }
 
+    /// Creates the objects of every `.yaml` file in `directory` (e.g. `crds/`), in file-name order;
+    /// returns how many files were read (0 when the folder does not exist).
+    @discardableResult
+    public func seed(directory: URL, fieldManager: String = "seed") async throws -> Int {
+        let files = ((try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? [])
+            .filter { $0.pathExtension == "yaml" }.sorted { $0.lastPathComponent < $1.lastPathComponent }
+        for file in files { try await seed(yaml: try String(contentsOf: file, encoding: .utf8), fieldManager: fieldManager) }
+        return files.count
+    }
+
     /// The stored objects of a kind (all namespaces), as a GET would return them, sorted by namespace and name.
     public func objects(apiVersion: String, kind: String) async throws -> [JSONValue] {
         let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)

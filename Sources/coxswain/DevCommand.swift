@@ -42,12 +42,7 @@ struct DevCommand: AsyncParsableCommand {
         let server = try await TestAPIServer.start(configuration)
         try await server.seed(yaml: "apiVersion: v1\nkind: Namespace\nmetadata: {name: coxswain-system}\n")
         let folder = URL(fileURLWithPath: crds)
-        var installed = 0
-        for file in (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
-        where file.pathExtension == "yaml" && file.lastPathComponent != "kustomization.yaml" {
-            try await server.seed(yaml: try String(contentsOf: file, encoding: .utf8))
-            installed += 1
-        }
+        let installed = try await server.seed(directory: folder)
         let path = kubeconfigOut ?? FileManager.default.temporaryDirectory.appendingPathComponent("coxswain-dev.kubeconfig").path
         try server.writeKubeconfig(to: path)
         let crdNote = installed > 0 ? "\(installed) CRD files from \(folder.path) installed" : "no CRDs found in \(folder.path): kubectl apply -f crds/"

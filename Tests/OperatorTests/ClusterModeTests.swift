@@ -66,9 +66,7 @@ import XDSServer
         configuration.burst = 1000
         configuration.requestTimeout = .seconds(120)
         let client = try KubernetesClient(configuration: configuration)
-        for file in ["networking.istio.io_virtualservices.yaml", "networking.istio.io_destinationrules.yaml", "networking.istio.io_gateways.yaml"] {
-            try await server.seed(yaml: try String(contentsOf: repository.appendingPathComponent("crds/\(file)"), encoding: .utf8))
-        }
+        try await server.seed(directory: repository.appendingPathComponent("crds"))
         do {
             try await body(server, client)
         } catch {

@@ -114,16 +114,22 @@ public final class StatusWriter: Sendable {
         for kind in WatchedKind.all where kind.hasStatus {
             for object in cache.objects(kind.mesh) {
                 let key = MeshObjectKey(kind: kind.mesh, namespace: object.metadata.namespace ?? "", name: object.metadata.name ?? "")
-                guard let entry = board.entry(key), entry.evaluation.generation == (object.metadata.generation ?? 0) else { continue }
-                let current = ObjectStatus(json: object.object["status"])
-                let state = await programmed.state(entry.cacheGeneration)
-                // A push or acknowledgement that is about to land would only make this write a "Pending" one
-                // that is overwritten a moment later: the publication or the ACK triggers the next sweep.
-                if await programmed.isSettling(entry.cacheGeneration, state), entry.evaluation.isAccepted { continue }
-                let desired = StatusComputer.desired(entry.evaluation, programmed: state, current: current, now: now)
-                if needsWrite(key, object: object, current: current, desired: desired) { await queue.add(key) }
+                if await statusToWrite(key, object: object, programmed: &programmed, now: now) != nil { await queue.add(key) }
             }
         }
+    }
+
+    /// The object's status now and the one to write, or nil when nothing should be written: the pass has
+    /// not seen this generation yet, a push or acknowledgement is about to land (writing "Pending" now would
+    /// be overwritten a moment later; the publication or the ACK triggers the next sweep), or nothing changed.
+    private func statusToWrite(_ key: MeshObjectKey, object: UnstructuredObject, programmed: inout ProgrammedLookup,
+                               now: String) async -> (current: ObjectStatus?, desired: ObjectStatus)? {
+        guard let entry = board.entry(key), entry.evaluation.generation == (object.metadata.generation ?? 0) else { return nil }
+        let state = await programmed.state(entry.cacheGeneration)
+        if entry.evaluation.isAccepted, await programmed.isSettling(entry.cacheGeneration, state) { return nil }
+        let current = ObjectStatus(json: object.object["status"])
+        let desired = StatusComputer.desired(entry.evaluation, programmed: state, current: current, now: now)
+        return needsWrite(key, object: object, current: current, desired: desired) ? (current, desired) : nil
     }
 
     /// Whether `desired` should be written over `current`: it differs, this writer's last write of it is not
@@ -159,13 +165,9 @@ public final class StatusWriter: Sendable {
                 object = try await resource.get(key.name, namespace: key.namespace)
             }
             fresh = true
-            guard let entry = board.entry(key), entry.evaluation.generation == (object.metadata.generation ?? 0) else { return }
-            let current = ObjectStatus(json: object.object["status"])
             var programmed = await ProgrammedLookup(snapshotCache: snapshotCache, registry: registry)
-            let state = await programmed.state(entry.cacheGeneration)
-            if await programmed.isSettling(entry.cacheGeneration, state), entry.evaluation.isAccepted { return }
-            let desired = StatusComputer.desired(entry.evaluation, programmed: state, current: current, now: StatusComputer.timestamp())
-            guard needsWrite(key, object: object, current: current, desired: desired) else { return }
+            guard let (current, desired) = await statusToWrite(key, object: object, programmed: &programmed, now: StatusComputer.timestamp())
+            else { return }
             var updated = object
             updated.object["status"] = try desired.json
             do {
