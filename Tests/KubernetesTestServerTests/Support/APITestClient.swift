@@ -26,7 +26,8 @@ final class APITestClient: Sendable {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(server.caCertificatePEM.utf8)))
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        // Generous: the whole suite shares two cores, and the server can be starved for tens of seconds.
+        configuration.timeout = .init(connect: .seconds(30), read: .seconds(180))
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.baseURL = useHTTPS ? server.httpsURL : server.httpURL!
         self.token = token ?? server.token
