@@ -1,12 +1,25 @@
 import Foundation
 import Synchronization
 
-/// Produces the `Authorization` header for each request, caching what is costly to get:
-/// token files are re-read once they are older than their refresh interval, exec plugin
-/// credentials are kept until their `expirationTimestamp`.
+/// What a request authenticates with: an `Authorization` header, a client certificate, or both
+/// (exec plugins may return either).
+struct RequestCredential: Sendable, Equatable {
+    var header: String?
+    var clientIdentity: ClientIdentity?
+}
+
+/// A client certificate chain and its key, PEM.
+struct ClientIdentity: Sendable, Hashable {
+    var certificatePEM: String
+    var keyPEM: String
+}
+
+/// Produces the credential for each request, caching what is costly to get: token files are
+/// re-read once they are older than their refresh interval, exec plugin credentials are kept
+/// until their `expirationTimestamp`.
 final class Authenticator: Sendable {
     private let credentials: ClientConfiguration.Credentials
-    private struct Cached { var header: String; var validUntil: ContinuousClock.Instant? }
+    private struct Cached { var credential: RequestCredential; var validUntil: ContinuousClock.Instant? }
     private let cache = Mutex<Cached?>(nil)
 
     init(_ credentials: ClientConfiguration.Credentials) { self.credentials = credentials }
@@ -15,31 +28,34 @@ final class Authenticator: Sendable {
     func invalidate() { cache.withLock { $0 = nil } }
 
     func authorizationHeader() async throws -> String? {
+        try await credential().header
+    }
+
+    func credential() async throws -> RequestCredential {
         if let cached = cache.withLock({ $0 }), cached.validUntil.map({ ContinuousClock.now < $0 }) ?? true {
-            return cached.header
+            return cached.credential
         }
         switch credentials {
-        case .none: return nil
-        case .token(let token): return "Bearer \(token)"
+        case .none: return RequestCredential()
+        case .token(let token): return RequestCredential(header: "Bearer \(token)")
         case .basic(let username, let password):
-            return "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
+            return RequestCredential(header: "Basic " + Data("\(username):\(password)".utf8).base64EncodedString())
         case .tokenFile(let path, let refresh):
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw KubernetesError.configuration("cannot read token file \(path)")
             }
-            let header = "Bearer " + text.trimmingCharacters(in: .whitespacesAndNewlines)
-            cache.withLock { $0 = Cached(header: header, validUntil: .now + refresh) }
-            return header
+            let credential = RequestCredential(header: "Bearer " + text.trimmingCharacters(in: .whitespacesAndNewlines))
+            cache.withLock { $0 = Cached(credential: credential, validUntil: .now + refresh) }
+            return credential
         case .exec(let exec):
-            let (token, expiry) = try await ExecCredentialPlugin.run(exec)
-            let header = "Bearer \(token)"
+            let (credential, expiry) = try await ExecCredentialPlugin.run(exec)
             var validUntil: ContinuousClock.Instant?
             if let expiry {
                 let remaining = expiry.timeIntervalSinceNow
                 validUntil = .now + .milliseconds(Int64(max(0, remaining) * 1000))
             }
-            cache.withLock { $0 = Cached(header: header, validUntil: validUntil) }
-            return header
+            cache.withLock { $0 = Cached(credential: credential, validUntil: validUntil) }
+            return credential
         }
     }
 }
@@ -52,11 +68,13 @@ enum ExecCredentialPlugin {
         var status: CredentialStatus?
         struct CredentialStatus: Decodable {
             var token: String?
+            var clientCertificateData: String?
+            var clientKeyData: String?
             var expirationTimestamp: String?
         }
     }
 
-    static func run(_ config: Kubeconfig.ExecConfig) async throws -> (token: String, expiry: Date?) {
+    static func run(_ config: Kubeconfig.ExecConfig) async throws -> (credential: RequestCredential, expiry: Date?) {
         let output = try await execute(config)
         let credential: ExecCredential
         do {
@@ -67,8 +85,19 @@ enum ExecCredentialPlugin {
         guard credential.kind == "ExecCredential" else {
             throw KubernetesError.configuration("exec plugin \(config.command): output kind is \(credential.kind ?? "missing"), not ExecCredential")
         }
-        guard let token = credential.status?.token, !token.isEmpty else {
-            throw KubernetesError.configuration("exec plugin \(config.command): status.token is missing (client certificates from plugins are not supported)")
+        let status = credential.status
+        var result = RequestCredential()
+        if let token = status?.token, !token.isEmpty { result.header = "Bearer \(token)" }
+        switch (status?.clientCertificateData, status?.clientKeyData) {
+        case let (certificate?, key?) where !certificate.isEmpty && !key.isEmpty:
+            result.clientIdentity = ClientIdentity(certificatePEM: certificate, keyPEM: key)
+        case (nil, nil), ("", ""), ("", nil), (nil, ""):
+            break
+        default:
+            throw KubernetesError.configuration("exec plugin \(config.command): status.clientCertificateData and status.clientKeyData must be given together")
+        }
+        guard result.header != nil || result.clientIdentity != nil else {
+            throw KubernetesError.configuration("exec plugin \(config.command): status has neither a token nor clientCertificateData and clientKeyData")
         }
         var expiry: Date?
         if let stamp = credential.status?.expirationTimestamp {
@@ -77,7 +106,7 @@ enum ExecCredentialPlugin {
             }
             expiry = date
         }
-        return (token, expiry)
+        return (result, expiry)
     }
 
     private static func execute(_ config: Kubeconfig.ExecConfig) async throws -> Data {

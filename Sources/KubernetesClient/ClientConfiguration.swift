@@ -8,6 +8,9 @@ public struct ClientConfiguration: Sendable {
     public var certificateAuthorityPEM: String?
     /// Turns verification off. Only when a kubeconfig explicitly says so.
     public var insecureSkipTLSVerify = false
+    /// The name to send as SNI and to verify the server's certificate against, when it differs from
+    /// the host in `server` (e.g. the server is reached by IP address).
+    public var tlsServerName: String?
     /// Client certificate and key, PEM.
     public var clientCertificatePEM: String?
     public var clientKeyPEM: String?
@@ -63,8 +66,8 @@ public struct ClientConfiguration: Sendable {
         guard let url = URL(string: cluster.server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             throw KubernetesError.configuration("clusters[\(context.cluster)].cluster.server: \"\(cluster.server)\" is not an http(s) URL")
         }
-        if cluster.tlsServerName != nil {
-            throw KubernetesError.configuration("clusters[\(context.cluster)].cluster.tls-server-name: not supported by this client")
+        if let name = cluster.tlsServerName, !name.isEmpty, scheme != "https" {
+            throw KubernetesError.configuration("clusters[\(context.cluster)].cluster.tls-server-name: needs an https server, not \"\(cluster.server)\"")
         }
         func resolve(_ path: String, _ key: String) -> String {
             path.hasPrefix("/") ? path : (baseDirectories[key] ?? ".") + "/" + path
@@ -84,6 +87,7 @@ public struct ClientConfiguration: Sendable {
         var result = ClientConfiguration(server: cluster.server)
         result.namespace = context.namespace ?? "default"
         result.insecureSkipTLSVerify = cluster.insecureSkipTLSVerify ?? false
+        result.tlsServerName = cluster.tlsServerName.flatMap { $0.isEmpty ? nil : $0 }
         let clusterField = "clusters[\(context.cluster)].cluster"
         if let data = cluster.certificateAuthorityData {
             result.certificateAuthorityPEM = try decodeBase64(data, field: "\(clusterField).certificate-authority-data")

@@ -6,6 +6,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// One HTTP request to the API server.
 public struct APIRequest: Sendable {
@@ -33,6 +34,14 @@ public final class HTTPTransport: Sendable {
     let client: HTTPClient
     let rateLimiter: TokenBucket
     private let authenticator: Authenticator
+    /// The TLS configuration every request uses, and the one with the client certificate an exec
+    /// plugin returned last (a request carries it; a new certificate means new connections).
+    private let tls: TLSConfiguration
+    private let identityTLS = Mutex<(identity: ClientIdentity, tls: TLSConfiguration)?>(nil)
+    /// Where requests are addressed: `configuration.server`, or with `tlsServerName` as its host.
+    private let base: String
+    /// The `Host` header when `base` is not the server's own authority.
+    private let hostHeader: String?
     let logger: Logger
 
     public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "coxswain.kubernetes")) throws {
@@ -51,6 +60,7 @@ public final class HTTPTransport: Sendable {
             throw KubernetesError.configuration("TLS material is not valid PEM: \(error)")
         }
         if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        self.tls = tls
         var http = HTTPClient.Configuration(tlsConfiguration: tls)
         // Every watch holds an HTTP/1.1 connection for minutes; AsyncHTTPClient's default of 8 per host
         // would leave an operator watching eight kinds no connection for anything else.
@@ -58,6 +68,16 @@ public final class HTTPTransport: Sendable {
         http.timeout = .init(connect: .seconds(10))
         http.redirectConfiguration = .disallow
         http.decompression = .disabled
+        var (base, hostHeader): (String, String?) = (configuration.server, nil)
+        if let name = configuration.tlsServerName, let url = URLComponents(string: configuration.server), let host = url.host, host != name {
+            // AsyncHTTPClient sends SNI and verifies the certificate for the URL's host; a DNS override
+            // then connects that name to the real server, as client-go's tls-server-name does.
+            var renamed = url
+            renamed.host = name
+            http.dnsOverride = [name: host]
+            (base, hostHeader) = (renamed.string ?? configuration.server, url.port.map { "\(url.percentEncodedHost ?? host):\($0)" } ?? url.percentEncodedHost)
+        }
+        (self.base, self.hostHeader) = (base, hostHeader)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         rateLimiter = TokenBucket(qps: configuration.qps, burst: configuration.burst)
         authenticator = Authenticator(configuration.credentials)
@@ -76,18 +96,37 @@ public final class HTTPTransport: Sendable {
         }
         // `+` is legal in a query but means a space to Go servers' form parsing; escape it.
         let suffix = (components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? "")
-        var http = HTTPClientRequest(url: configuration.server + components.percentEncodedPath + suffix)
+        var http = HTTPClientRequest(url: base + components.percentEncodedPath + suffix)
         http.method = request.method
+        if let hostHeader { http.headers.add(name: "Host", value: hostHeader) }
         http.headers.add(name: "Accept", value: "application/json")
         http.headers.add(name: "User-Agent", value: configuration.userAgent)
-        if let authorization = try await authenticator.authorizationHeader() {
+        let credential = try await authenticator.credential()
+        if let authorization = credential.header {
             http.headers.add(name: "Authorization", value: authorization)
+        }
+        if let identity = credential.clientIdentity {
+            http.tlsConfiguration = try tlsConfiguration(presenting: identity)
         }
         if let body = request.body {
             http.headers.add(name: "Content-Type", value: request.contentType)
             http.body = .bytes(ByteBuffer(data: body))
         }
         return http
+    }
+
+    /// The client's TLS configuration with a plugin's certificate and key, built once per certificate.
+    private func tlsConfiguration(presenting identity: ClientIdentity) throws -> TLSConfiguration {
+        if let known = identityTLS.withLock({ $0 }), known.identity == identity { return known.tls }
+        var tls = self.tls
+        do {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.keyPEM.utf8), format: .pem))
+        } catch {
+            throw KubernetesError.configuration("exec plugin: the client certificate or key is not valid PEM: \(error)")
+        }
+        identityTLS.withLock { $0 = (identity, tls) }
+        return tls
     }
 
     /// Sends a request and returns the body of a 2xx response; anything else becomes a `KubernetesError`.

@@ -15,7 +15,7 @@ struct APIHandler: HTTPRequestResponder {
     let serverAddress: @Sendable () -> String
 
     func respond(to request: HTTPRequest) async -> HTTPResponse {
-        let authenticated = request.headers.first(name: "authorization") == "Bearer \(token)"
+        let authenticated = request.headers.first(name: "authorization") == "Bearer \(token)" || request.clientCommonName != nil
         if (request.isTLS || requireAuthenticationOnHTTP) && !authenticated {
             return Self.error(.unauthorized)
         }

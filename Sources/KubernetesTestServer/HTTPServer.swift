@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import X509
 
 /// One HTTP request, fully read (bodies are small; watches are responses, not requests).
 struct HTTPRequest: Sendable {
@@ -14,14 +15,17 @@ struct HTTPRequest: Sendable {
     /// The body exceeded the size limit and was discarded while reading.
     var bodyTooLarge: Bool
     var isTLS: Bool
+    /// The verified client certificate's common name, when the client presented one.
+    var clientCommonName: String?
 
-    init(head: HTTPRequestHead, body: ByteBuffer?, bodyTooLarge: Bool, isTLS: Bool) {
+    init(head: HTTPRequestHead, body: ByteBuffer?, bodyTooLarge: Bool, isTLS: Bool, clientCommonName: String? = nil) {
         self.method = head.method
         self.uri = head.uri
         self.headers = head.headers
         self.body = body
         self.bodyTooLarge = bodyTooLarge
         self.isTLS = isTLS
+        self.clientCommonName = clientCommonName
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         self.path = HTTPRequest.percentDecode(String(parts.first ?? ""), plusIsSpace: false)
         var query: [String: String] = [:]
@@ -92,6 +96,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         self.isTLS = isTLS
     }
 
+    /// The common name of the certificate the client presented (NIOSSL verified it against the CA).
+    private static func clientCommonName(_ context: ChannelHandlerContext) -> String? {
+        guard let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+              let certificate = handler.peerCertificate,
+              let parsed = try? Certificate(derEncoded: certificate.toDERBytes()) else { return nil }
+        return parsed.subject.flatMap { $0 }.first { $0.type == .RDNAttributeType.commonName }.map { "\($0.value)" }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
@@ -115,7 +127,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             }
         case .end:
             guard let head else { return }
-            let request = HTTPRequest(head: head, body: body, bodyTooLarge: tooLarge, isTLS: isTLS)
+            let request = HTTPRequest(head: head, body: body, bodyTooLarge: tooLarge, isTLS: isTLS,
+                                      clientCommonName: isTLS ? Self.clientCommonName(context) : nil)
             self.head = nil
             self.body = nil
             let keepAlive = head.isKeepAlive

@@ -8,6 +8,8 @@ import X509
 /// `certificate-authority-data`, so clients verify TLS for real.
 struct ServingCertificates: Sendable {
     let caCertificatePEM: String
+    /// Kept to issue client certificates (``issueClientCertificate(commonName:)``).
+    let caKeyPEM: String
     let serverCertificatePEM: String
     let serverKeyPEM: String
 
@@ -64,9 +66,34 @@ struct ServingCertificates: Sendable {
         )
         return ServingCertificates(
             caCertificatePEM: try caCertificate.serializeAsPEM().pemString,
+            caKeyPEM: caKey.pemRepresentation,
             serverCertificatePEM: try serverCertificate.serializeAsPEM().pemString,
             serverKeyPEM: serverKey.pemRepresentation
         )
+    }
+
+    /// A client certificate signed by this CA: the server takes its common name as the user.
+    func issueClientCertificate(commonName: String) throws -> (certificatePEM: String, keyPEM: String) {
+        let caCertificate = try Certificate(pemEncoded: caCertificatePEM)
+        let caKey = try P256.Signing.PrivateKey(pemRepresentation: caKeyPEM)
+        let key = P256.Signing.PrivateKey()
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: Certificate.PublicKey(key.publicKey),
+            notValidBefore: Date().addingTimeInterval(-3600),
+            notValidAfter: Date().addingTimeInterval(86400),
+            issuer: caCertificate.subject,
+            subject: try DistinguishedName { CommonName(commonName) },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.clientAuth])
+            },
+            issuerPrivateKey: Certificate.PrivateKey(caKey)
+        )
+        return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
     }
 
     func serverContext() throws -> NIOSSLContext {
@@ -75,6 +102,9 @@ struct ServingCertificates: Sendable {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
+        // Client certificates are optional (kubectl here uses the token), but one that is presented must chain to the CA.
+        configuration.certificateVerification = .optionalVerification
+        configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caCertificatePEM.utf8)))
         return try NIOSSLContext(configuration: configuration)
     }
 }

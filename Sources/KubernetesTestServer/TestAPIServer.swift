@@ -26,6 +26,9 @@ public struct TestAPIServerConfiguration: Sendable {
     public var bookmarkInterval: Duration = .seconds(1)
     /// Events a slow watcher may have queued before its watch is closed.
     public var watchBufferLimit = 200_000
+    /// The names and IPv4 addresses the serving certificate is valid for.
+    public var certificateHostNames = ["localhost"]
+    public var certificateIPAddresses: [[UInt8]] = [[127, 0, 0, 1]]
 
     public init() {}
 }
@@ -51,19 +54,21 @@ public final class TestAPIServer: Sendable {
     /// PEM of the CA that signed the serving certificate (what `certificate-authority-data` holds).
     public let caCertificatePEM: String
     public let faults: FaultInjector
+    private let certificates: ServingCertificates
 
     let store: APIStore
     private let channels: [any Channel]
     private let bookmarkTask: Task<Void, Never>
 
-    private init(configuration: TestAPIServerConfiguration, httpsPort: Int, httpPort: Int?, caCertificatePEM: String,
+    private init(configuration: TestAPIServerConfiguration, httpsPort: Int, httpPort: Int?, certificates: ServingCertificates,
                  faults: FaultInjector, store: APIStore, channels: [any Channel], bookmarkTask: Task<Void, Never>) {
         self.configuration = configuration
         self.httpsPort = httpsPort
         self.httpPort = httpPort
         self.httpsURL = "https://\(configuration.host):\(httpsPort)"
         self.httpURL = httpPort.map { "http://\(configuration.host):\($0)" }
-        self.caCertificatePEM = caCertificatePEM
+        self.caCertificatePEM = certificates.caCertificatePEM
+        self.certificates = certificates
         self.faults = faults
         self.store = store
         self.channels = channels
@@ -72,7 +77,7 @@ public final class TestAPIServer: Sendable {
 
     /// Generates certificates, binds the listeners and starts serving.
     public static func start(_ configuration: TestAPIServerConfiguration = TestAPIServerConfiguration()) async throws -> TestAPIServer {
-        let certificates = try ServingCertificates.generate()
+        let certificates = try ServingCertificates.generate(hosts: configuration.certificateHostNames, ipAddresses: configuration.certificateIPAddresses)
         let tls = try certificates.serverContext()
         let store = APIStore(historyLimit: configuration.eventHistoryLimit, watchBufferLimit: configuration.watchBufferLimit,
                              schemaBuilder: SchemaSupport.builder)
@@ -105,12 +110,18 @@ public final class TestAPIServer: Sendable {
                 }
             }
             return TestAPIServer(configuration: configuration, httpsPort: httpsPort, httpPort: httpPort,
-                                 caCertificatePEM: certificates.caCertificatePEM, faults: faults, store: store,
+                                 certificates: certificates, faults: faults, store: store,
                                  channels: channels, bookmarkTask: bookmarkTask)
         } catch {
             for channel in channels { try? await channel.close() }
             throw error
         }
+    }
+
+    /// A client certificate and key (PEM) signed by the server's CA; a request over HTTPS that presents
+    /// it is authenticated as `commonName`, without a token.
+    public func issueClientCertificate(commonName: String) throws -> (certificatePEM: String, keyPEM: String) {
+        try certificates.issueClientCertificate(commonName: commonName)
     }
 
     /// Stops listening and ends all watches.

@@ -222,6 +222,98 @@ struct ResourceClientTests {
         try await unreachable.shutdown()
     }
 
+    /// A certificate valid only for a DNS name, reached by IP address: `tls-server-name` names what to
+    /// send as SNI and verify, as with a cluster whose API server certificate does not list its address.
+    @Test func tlsServerNameIsVerifiedInsteadOfTheAddress() async throws {
+        var serverConfiguration = TestAPIServerConfiguration()
+        serverConfiguration.certificateHostNames = ["api.coxswain.test"]
+        serverConfiguration.certificateIPAddresses = []
+        try await withServer(serverConfiguration: serverConfiguration) { server, client in
+            #expect(server.httpsURL.hasPrefix("https://127.0.0.1:"))
+            await expectError { _ = try await client.resource(ConfigMap.self, .configMap).list(namespace: "default") } matching: { error in
+                guard case .transport(let message) = error as? KubernetesError else { return false }
+                return message.lowercased().contains("certificate") || message.contains("SSL") || message.contains("handshake")
+            }
+
+            let kubeconfig = server.kubeconfig().replacingOccurrences(of: "server: \(server.httpsURL)",
+                                                                      with: "server: \(server.httpsURL)\n    tls-server-name: api.coxswain.test")
+            var named = try ClientConfiguration.from(try Kubeconfig.parse(kubeconfig))
+            #expect(named.tlsServerName == "api.coxswain.test")
+            named.requestTimeout = .seconds(120)
+            let renamed = try KubernetesClient(configuration: named)
+            _ = try await renamed.resource(ConfigMap.self, .configMap).create(ConfigMap(name: "via-sni"))
+            #expect(try await renamed.resource(ConfigMap.self, .configMap).get("via-sni", namespace: "default").metadata.name == "via-sni")
+            try await renamed.shutdown()
+
+            var wrong = named
+            wrong.tlsServerName = "localhost"
+            let mistaken = try KubernetesClient(configuration: wrong)
+            await expectError { _ = try await mistaken.resource(ConfigMap.self, .configMap).list(namespace: "default") } matching: { $0 is KubernetesError }
+            try await mistaken.shutdown()
+        }
+        #expect(throws: KubernetesError.self) {
+            try ClientConfiguration.from(try Kubeconfig.parse("""
+            current-context: x
+            clusters: [{name: c, cluster: {server: "http://127.0.0.1:1", tls-server-name: a.example}}]
+            contexts: [{name: x, context: {cluster: c}}]
+            """))
+        }
+    }
+
+    /// An exec plugin that returns a client certificate instead of a token (as cloud plugins for
+    /// certificate-based clusters do): requests authenticate with it over TLS.
+    @Test func execPluginClientCertificatesAuthenticate() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        func plugin(_ status: [String: String]) throws -> Kubeconfig.ExecConfig {
+            let json = try JSONSerialization.data(withJSONObject: [
+                "apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": status,
+            ] as [String: Any])
+            let name = "credential-\(UUID().uuidString).json"
+            let file = try directory.write(name, String(decoding: json, as: UTF8.self))
+            let script = try directory.write(name + ".sh", "#!/bin/sh\ncat '\(file)'\n", executable: true)
+            return Kubeconfig.ExecConfig(apiVersion: "client.authentication.k8s.io/v1", command: script)
+        }
+        try await withServer { server, client in
+            let (certificate, key) = try server.issueClientCertificate(commonName: "coxswain-operator")
+            var viaCertificate = client.configuration
+            viaCertificate.credentials = .exec(try plugin(["clientCertificateData": certificate, "clientKeyData": key]))
+            let certified = try KubernetesClient(configuration: viaCertificate)
+            _ = try await certified.resource(ConfigMap.self, .configMap).create(ConfigMap(name: "by-certificate"))
+            #expect(try await certified.resource(ConfigMap.self, .configMap).list(namespace: "default").items.map(\.metadata.name) == ["by-certificate"])
+            try await certified.shutdown()
+
+            // A certificate from a CA the server does not trust is refused in the handshake.
+            let stranger = try await TestAPIServer.start()
+            let (foreignCertificate, foreignKey) = try stranger.issueClientCertificate(commonName: "intruder")
+            try await stranger.shutdown()
+            var viaForeign = client.configuration
+            viaForeign.credentials = .exec(try plugin(["clientCertificateData": foreignCertificate, "clientKeyData": foreignKey]))
+            let refused = try KubernetesClient(configuration: viaForeign)
+            await expectError { _ = try await refused.resource(ConfigMap.self, .configMap).list(namespace: "default") } matching: { error in
+                guard case .transport = error as? KubernetesError else { return false }
+                return true
+            }
+            try await refused.shutdown()
+
+            // Half a key pair, or nothing at all, is a clear configuration error.
+            var half = client.configuration
+            half.credentials = .exec(try plugin(["clientCertificateData": certificate]))
+            let halfClient = try KubernetesClient(configuration: half)
+            await expectError { _ = try await halfClient.resource(ConfigMap.self, .configMap).list(namespace: "default") } matching: {
+                "\($0)".contains("clientCertificateData and status.clientKeyData must be given together")
+            }
+            try await halfClient.shutdown()
+            var empty = client.configuration
+            empty.credentials = .exec(try plugin([:]))
+            let emptyClient = try KubernetesClient(configuration: empty)
+            await expectError { _ = try await emptyClient.resource(ConfigMap.self, .configMap).list(namespace: "default") } matching: {
+                "\($0)".contains("neither a token nor clientCertificateData")
+            }
+            try await emptyClient.shutdown()
+        }
+    }
+
     @Test func watchDeliversTypedEventsAndBookmarks() async throws {
         var serverConfiguration = TestAPIServerConfiguration()
         serverConfiguration.bookmarkInterval = .milliseconds(100)
