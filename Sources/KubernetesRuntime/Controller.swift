@@ -14,19 +14,22 @@ public enum ReconcileResult: Sendable, Equatable {
 }
 
 /// A source of work: an informer whose changes map to keys of the controller's primary kind
-/// (so a change to a Service can enqueue the VirtualServices that refer to it).
+/// (so a change to a Service can enqueue the VirtualServices that refer to it), or any other
+/// producer of keys.
 public struct Trigger: Sendable {
-    let informerID: ObjectIdentifier
+    /// The informer this trigger runs, when the controller owns it.
+    let informerID: ObjectIdentifier?
     let runInformer: @Sendable () async -> Void
     let waitUntilSynced: @Sendable () async -> Void
     let hasSynced: @Sendable () async -> Bool
     let pump: @Sendable (WorkQueue<ObjectKey>) async -> Void
 
-    /// Every change to `informer`'s objects enqueues the keys `map` returns.
-    public static func watch<Object: KubernetesObject>(_ informer: Informer<Object>,
+    /// Every change to `informer`'s objects enqueues the keys `map` returns. With `shared`, the informer
+    /// is run by someone else (a cache several controllers read) and the controller only waits for it to sync.
+    public static func watch<Object: KubernetesObject>(_ informer: Informer<Object>, shared: Bool = false,
                                                        map: @escaping @Sendable (InformerEvent<Object>) -> [ObjectKey]) -> Trigger {
         Trigger(
-            informerID: ObjectIdentifier(informer),
+            informerID: shared ? nil : ObjectIdentifier(informer),
             runInformer: { await informer.run() },
             waitUntilSynced: { await informer.store.waitUntilSynced() },
             hasSynced: { informer.store.hasSynced },
@@ -39,8 +42,14 @@ public struct Trigger: Sendable {
     }
 
     /// The primary kind: each change enqueues the changed object's own key.
-    public static func watch<Object: KubernetesObject>(_ informer: Informer<Object>) -> Trigger {
-        watch(informer) { [ObjectKey($0.object)] }
+    public static func watch<Object: KubernetesObject>(_ informer: Informer<Object>, shared: Bool = false) -> Trigger {
+        watch(informer, shared: shared) { [ObjectKey($0.object)] }
+    }
+
+    /// Keys from any producer (e.g. a pass that recomputes what every object's status should be):
+    /// `produce` adds to the queue until it returns or the controller stops.
+    public static func keys(_ produce: @escaping @Sendable (WorkQueue<ObjectKey>) async -> Void) -> Trigger {
+        Trigger(informerID: nil, runInformer: {}, waitUntilSynced: {}, hasSynced: { true }, pump: produce)
     }
 }
 
@@ -89,7 +98,7 @@ public final class Controller: Service, Sendable {
                         var started = Set<ObjectIdentifier>()
                         for trigger in triggers {
                             group.addTask { await trigger.pump(queue) }
-                            if started.insert(trigger.informerID).inserted {
+                            if let id = trigger.informerID, started.insert(id).inserted {
                                 group.addTask { await trigger.runInformer() }
                             }
                         }

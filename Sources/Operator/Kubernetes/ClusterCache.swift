@@ -93,6 +93,11 @@ public final class ClusterCache: Sendable {
         (informers[kind] ?? []).map { $0.subscribe() }
     }
 
+    /// The informers of one kind (one per watched namespace), for controllers that share them.
+    public func informers(_ kind: MeshKind) -> [Informer<UnstructuredObject>] {
+        informers[kind] ?? []
+    }
+
     public var hasSynced: Bool { informers.values.joined().allSatisfy { $0.store.hasSynced } }
 
     /// Every cached object of one kind.

@@ -11,8 +11,8 @@ import XDSServer
 /// Writes the status of VirtualServices, DestinationRules and Gateways; only the leader runs it.
 ///
 /// A sweep compares every object's desired status (from the status board and the proxies'
-/// acknowledgements) with what the object carries and queues only the ones that differ; workers
-/// write them through the `status` subresource with the object's `resourceVersion`, re-reading on
+/// acknowledgements) with what the object carries and queues only the ones that differ on their
+/// kind's controller; its workers write them through the `status` subresource with the object's `resourceVersion`, re-reading on
 /// a conflict. A status that would not change is never written, so writes cannot feed themselves.
 public final class StatusWriter: Sendable {
     public let fieldManager: String
@@ -21,6 +21,7 @@ public final class StatusWriter: Sendable {
     private let board: StatusBoard
     private let snapshotCache: SnapshotCache
     private let registry: ProxyRegistry
+    /// Workers per kind's controller.
     private let workers: Int
     private let resyncPeriod: Duration
     private let logger: Logger
@@ -35,7 +36,7 @@ public final class StatusWriter: Sendable {
     public let countRefreshInterval: Duration
 
     public init(client: KubernetesClient, cache: ClusterCache, board: StatusBoard, snapshotCache: SnapshotCache, registry: ProxyRegistry,
-                fieldManager: String = "coxswain", workers: Int = 8, resyncPeriod: Duration = .seconds(10),
+                fieldManager: String = "coxswain", workers: Int = 4, resyncPeriod: Duration = .seconds(10),
                 countRefreshInterval: Duration = .seconds(30),
                 logger: Logger = Logger(label: "coxswain.status")) {
         self.client = client
@@ -54,22 +55,34 @@ public final class StatusWriter: Sendable {
     }
 
     /// Writes status until the task is cancelled (the end of a leadership term).
+    ///
+    /// One controller per kind (`virtualservice-status`, `destinationrule-status`, `gateway-status`),
+    /// keyed by namespace/name. Each is triggered by its own kind's changes (its status included, e.g.
+    /// overwritten by someone else) and by the sweep, which maps everything else — a compile pass that
+    /// re-evaluated objects after a Service, EndpointSlice, Pod, Secret or DestinationRule changed, a
+    /// publication, an acknowledgement — to the objects whose status is no longer what it should be.
     public func run() async {
-        let queue = WorkQueue<MeshObjectKey>(name: "status")
         let (signal, trigger) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let published = await snapshotCache.subscribe()
         let proxyChanges = await registry.changes()
-        await withTaskGroup(of: Void.self) { group in
-            // Any change to an object (its status included, e.g. overwritten by someone else) re-checks it.
-            for kind in WatchedKind.statusKinds {
-                for events in cache.events(kind) {
-                    group.addTask {
-                        for await event in events {
-                            let object = event.object
-                            await queue.add(MeshObjectKey(kind: kind, namespace: object.metadata.namespace ?? "", name: object.metadata.name ?? ""))
-                        }
-                    }
+        var controllers: [MeshKind: Controller] = [:]
+        for kind in WatchedKind.statusKinds {
+            let primaries = cache.informers(kind).map { Trigger.watch($0, shared: true) }
+            controllers[kind] = Controller(name: "\(kind.rawValue.lowercased())-status", workers: workers, triggers: primaries,
+                                           logger: logger) { key in
+                guard !Task.isCancelled else { return .done }
+                do {
+                    try await self.reconcile(MeshObjectKey(kind: kind, namespace: key.namespace ?? "", name: key.name))
+                } catch is CancellationError {
+                    // The term ended mid-write; the next leader writes it.
                 }
+                return .done
+            }
+        }
+        let queues = controllers.mapValues(\.queue)
+        await withTaskGroup(of: Void.self) { group in
+            for controller in controllers.values {
+                group.addTask { try? await controller.run() }
             }
             group.addTask { for await _ in self.board.updates() { trigger.yield() } }
             group.addTask { for await _ in published.changes { trigger.yield() } }
@@ -81,40 +94,25 @@ public final class StatusWriter: Sendable {
                 }
             }
             group.addTask {
-                for await _ in signal { await self.sweep(into: queue) }
+                for await _ in signal { await self.sweep(into: queues) }
             }
-            for _ in 0..<workers {
-                group.addTask {
-                    while let key = await queue.get() {
-                        do {
-                            try await self.reconcile(key)
-                            await queue.forget(key)
-                        } catch is CancellationError {
-                            await queue.done(key)
-                            break
-                        } catch {
-                            self.logger.warning("status write failed; retrying", metadata: key.logMetadata.merging(["error": "\(error)"]) { $1 })
-                            await queue.addRateLimited(key)
-                        }
-                        await queue.done(key)
-                    }
-                }
-            }
-            // Every child ends when the term's task is cancelled (streams, queue and sleeps all honour it).
+            // Every child ends when the term's task is cancelled (streams, queues and sleeps all honour it).
             await group.waitForAll()
         }
         await snapshotCache.unsubscribe(published.id)
     }
 
-    /// Queues every object whose status is not what it should be.
-    func sweep(into queue: WorkQueue<MeshObjectKey>) async {
+    /// Queues, on its kind's controller, every object whose status is not what it should be.
+    func sweep(into queues: [MeshKind: WorkQueue<ObjectKey>]) async {
         guard board.passes > 0 else { return }
         var programmed = await ProgrammedLookup(snapshotCache: snapshotCache, registry: registry)
         let now = StatusComputer.timestamp()
-        for kind in WatchedKind.all where kind.hasStatus {
-            for object in cache.objects(kind.mesh) {
-                let key = MeshObjectKey(kind: kind.mesh, namespace: object.metadata.namespace ?? "", name: object.metadata.name ?? "")
-                if await statusToWrite(key, object: object, programmed: &programmed, now: now) != nil { await queue.add(key) }
+        for (kind, queue) in queues {
+            for object in cache.objects(kind) {
+                let key = MeshObjectKey(kind: kind, namespace: object.metadata.namespace ?? "", name: object.metadata.name ?? "")
+                if await statusToWrite(key, object: object, programmed: &programmed, now: now) != nil {
+                    await queue.add(ObjectKey(namespace: key.namespace.isEmpty ? nil : key.namespace, name: key.name))
+                }
             }
         }
     }
