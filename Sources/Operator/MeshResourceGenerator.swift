@@ -24,7 +24,8 @@ public final class MeshResourceGenerator: ResourceGenerator {
     /// Installs a new mesh and says what it changed: only endpoints (EndpointSlices, Pods),
     /// or anything else.
     public func update(_ snapshot: MeshSnapshot) -> ChangeScope {
-        let index = MeshIndex(snapshot)
+        // Only the runner calls this, one snapshot at a time, so the index read here is the one replaced below.
+        let index = MeshIndex(snapshot, reusing: state.withLock { $0.index })
         return state.withLock { state in
             let old = state.snapshot
             let endpointsOnly = state.published

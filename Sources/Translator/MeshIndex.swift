@@ -56,9 +56,24 @@ public struct MeshIndex: Sendable {
     public let leftOut: [(kind: MeshKind, name: NamespacedName, reason: String)]
 
     public var domainSuffix: String { snapshot.domainSuffix }
+    /// Clusters and endpoints already built from this index (or still valid from the previous one).
+    public let memo: TranslationMemo
 
-    public init(_ snapshot: MeshSnapshot) {
+    /// Indexes `snapshot`, keeping from `previous` the translation results the differences between
+    /// the two cannot have changed.
+    public init(_ snapshot: MeshSnapshot, reusing previous: MeshIndex) {
+        let old = previous.snapshot
+        let sameClusterInputs = old.domainSuffix == snapshot.domainSuffix && old.services == snapshot.services
+            && old.destinationRules == snapshot.destinationRules && old.namespaces == snapshot.namespaces
+        let sameEndpointInputs = sameClusterInputs && old.endpointSlices == snapshot.endpointSlices
+            && old.pods == snapshot.pods && old.nodes == snapshot.nodes
+        let memo = sameEndpointInputs ? previous.memo : sameClusterInputs ? TranslationMemo(clustersOf: previous.memo) : TranslationMemo()
+        self.init(snapshot, memo: memo)
+    }
+
+    public init(_ snapshot: MeshSnapshot, memo: TranslationMemo = TranslationMemo()) {
         self.snapshot = snapshot
+        self.memo = memo
         var leftOut: [(kind: MeshKind, name: NamespacedName, reason: String)] = []
         func valid<T>(_ objects: [T], _ wrap: (T) -> MeshObject) -> [T] {
             objects.filter { object in

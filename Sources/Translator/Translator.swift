@@ -30,7 +30,7 @@ public enum Translator {
             let (listeners, ports) = ListenerTranslator.sidecarListeners(index, proxy: proxy)
             resources.listeners = listeners
             resources.routes = ports.map { VirtualHostTranslator.sidecarRouteConfiguration(port: $0, index: index, proxy: proxy) }
-            resources.clusters = ClusterTranslator.outboundClusters(index, clientNamespace: proxy.namespace, proxyKind: proxy.kind) + [PassthroughCluster.cluster()]
+            resources.clusters = outboundClusters(index, proxy) + [PassthroughCluster.cluster()]
         case .grpc:
             resources.listeners = ListenerTranslator.grpcListeners(index)
             resources.routes = index.serviceOrder.flatMap { fqdn -> [Envoy_Config_Route_V3_RouteConfiguration] in
@@ -39,22 +39,30 @@ public enum Translator {
                     VirtualHostTranslator.grpcRouteConfiguration(service: service, port: $0.port, index: index, proxy: proxy)
                 }
             }
-            resources.clusters = ClusterTranslator.outboundClusters(index, clientNamespace: proxy.namespace, proxyKind: proxy.kind)
+            resources.clusters = outboundClusters(index, proxy)
         case .gateway:
             let gateway = GatewayTranslator.resources(for: proxy, index: index)
             resources.listeners = gateway.listeners
             resources.routes = gateway.routes
             resources.secrets = gateway.secrets
             resources.findings += gateway.findings
-            resources.clusters = ClusterTranslator.outboundClusters(index, clientNamespace: proxy.namespace, proxyKind: proxy.kind)
+            resources.clusters = outboundClusters(index, proxy)
         }
         completeReferencedClusters(&resources)
-        resources.endpoints = resources.clusters.filter { $0.type == .eds }.map {
-            EndpointTranslator.assignment(cluster: $0.name, index: index, clientNamespace: proxy.namespace)
+        resources.endpoints = resources.clusters.filter { $0.type == .eds }.map { cluster in
+            index.memo.assignment(cluster: cluster.name, namespace: proxy.namespace) {
+                EndpointTranslator.assignment(cluster: cluster.name, index: index, clientNamespace: proxy.namespace)
+            }
         }
         resources.findings += index.leftOut.map { "\($0.kind.rawValue) \($0.name) left out: \($0.reason)" }
         resources.sort()
         return resources
+    }
+
+    private static func outboundClusters(_ index: MeshIndex, _ proxy: ProxyIdentity) -> [Envoy_Config_Cluster_V3_Cluster] {
+        index.memo.outboundClusters(kind: proxy.kind, namespace: proxy.namespace) {
+            ClusterTranslator.outboundClusters(index, clientNamespace: proxy.namespace, proxyKind: proxy.kind)
+        }
     }
 
     /// Endpoints only, for changes that touch nothing else.

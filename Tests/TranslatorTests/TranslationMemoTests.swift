@@ -1,0 +1,134 @@
+import EnvoyAPI
+import MeshAPI
+import SwiftProtobuf
+import Testing
+@testable import Translator
+
+/// Clusters and endpoints shared across proxies and carried across changes that cannot affect
+/// them: the output must always equal a translation from scratch.
+@Suite struct TranslationMemoTests {
+    static let destinationRule = """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews, namespace: default}
+        spec:
+          host: reviews
+          subsets: [{name: v1, labels: {version: v1}}]
+        """
+
+    static func virtualService(v1Weight: Int) -> String {
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews, namespace: default}
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - {destination: {host: reviews, subset: v1}, weight: \(v1Weight)}
+            - {destination: {host: reviews, subset: v2}, weight: \(100 - v1Weight)}
+        """
+    }
+
+    /// The reviews Service with pods v1 (10.1.0.1, labelled `firstPodVersion`) and v2 (10.1.0.2).
+    static func workloads(firstPodVersion: String = "v1") -> String {
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: reviews, namespace: default}
+        spec:
+          clusterIP: 10.0.0.10
+          selector: {app: reviews}
+          ports: [{name: http, port: 9080}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: reviews-v1, namespace: default, labels: {app: reviews, version: \(firstPodVersion)}}
+        status: {podIP: 10.1.0.1}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: reviews-v2, namespace: default, labels: {app: reviews, version: v2}}
+        status: {podIP: 10.1.0.2}
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: reviews-abc, namespace: default, labels: {kubernetes.io/service-name: reviews}}
+        addressType: IPv4
+        ports: [{name: http, port: 9080}]
+        endpoints:
+        - addresses: [10.1.0.1]
+          targetRef: {kind: Pod, name: reviews-v1, namespace: default}
+        - addresses: [10.1.0.2]
+          targetRef: {kind: Pod, name: reviews-v2, namespace: default}
+        """
+    }
+
+    static func snapshot(_ documents: String..., firstPodVersion: String = "v1") -> MeshSnapshot {
+        let yaml = ([workloads(firstPodVersion: firstPodVersion)] + documents).joined(separator: "\n---\n")
+        let result = MeshDocumentDecoder().decode(yaml: yaml, source: "test.yaml")
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        return MeshSnapshot(decoded: result.objects)
+    }
+
+    static let proxies = [
+        ProxyIdentity(kind: .sidecar, namespace: "default", labels: ["app": "productpage"]),
+        ProxyIdentity(kind: .sidecar, namespace: "default", labels: ["app": "ratings"]),
+        ProxyIdentity(kind: .sidecar, namespace: "other"),
+        ProxyIdentity(kind: .grpc, namespace: "default"),
+    ]
+
+    /// Every proxy's resources from `index` equal those from a fresh index of the same snapshot.
+    static func expectSameAsFresh(_ index: MeshIndex, _ comment: Comment) {
+        let fresh = MeshIndex(index.snapshot)
+        for proxy in proxies {
+            let memoized = Translator.translate(index, proxy: proxy)
+            let scratch = Translator.translate(fresh, proxy: proxy)
+            #expect(memoized.clusters == scratch.clusters, comment)
+            #expect(memoized.endpoints == scratch.endpoints, comment)
+            #expect(memoized.routes == scratch.routes, comment)
+        }
+    }
+
+    @Test func proxiesOfOneNamespaceShareClustersAndEndpoints() {
+        let index = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90)))
+        let first = Translator.translate(index, proxy: Self.proxies[0])
+        let second = Translator.translate(index, proxy: Self.proxies[1])
+        #expect(first.clusters == second.clusters)
+        #expect(first.endpoints.map(\.clusterName).contains("outbound|9080|v1|reviews.default.svc.cluster.local"))
+        Self.expectSameAsFresh(index, "shared within one index")
+    }
+
+    @Test func aVirtualServiceChangeKeepsTheMemoAndStillTranslatesTheNewRoutes() throws {
+        let before = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90)))
+        for proxy in Self.proxies { _ = Translator.translate(before, proxy: proxy) }
+        let after = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 50)), reusing: before)
+        #expect(after.memo === before.memo)
+        Self.expectSameAsFresh(after, "after a VirtualService change")
+        let routes = Translator.translate(after, proxy: Self.proxies[0]).routes
+        let weights = routes.flatMap(\.virtualHosts).flatMap(\.routes).flatMap(\.route.weightedClusters.clusters).map(\.weight.value)
+        #expect(weights.contains(50) && !weights.contains(90))
+    }
+
+    @Test func destinationRuleAndEndpointChangesAreNotServedStale() {
+        let before = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90)))
+        for proxy in Self.proxies { _ = Translator.translate(before, proxy: proxy) }
+
+        // A new subset: clusters and endpoints change, nothing is reused.
+        let withV2 = Self.destinationRule.replacingOccurrences(of: "subsets: [{name: v1, labels: {version: v1}}]",
+                                                               with: "subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]")
+        let ruleChanged = MeshIndex(Self.snapshot(withV2, Self.virtualService(v1Weight: 90)), reusing: before)
+        #expect(ruleChanged.memo !== before.memo)
+        Self.expectSameAsFresh(ruleChanged, "after a DestinationRule change")
+        let v2 = Translator.translate(ruleChanged, proxy: Self.proxies[0]).endpoints.first { $0.clusterName == "outbound|9080|v2|reviews.default.svc.cluster.local" }
+        #expect(v2?.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.address) == ["10.1.0.2"])
+
+        // A pod moves to v2: the endpoints are rebuilt, the clusters kept.
+        for proxy in Self.proxies { _ = Translator.translate(ruleChanged, proxy: proxy) }
+        let relabelled = MeshIndex(Self.snapshot(withV2, Self.virtualService(v1Weight: 90), firstPodVersion: "v2"), reusing: ruleChanged)
+        #expect(relabelled.memo !== ruleChanged.memo)
+        Self.expectSameAsFresh(relabelled, "after an endpoint change")
+        let v1 = Translator.translate(relabelled, proxy: Self.proxies[0]).endpoints.first { $0.clusterName == "outbound|9080|v1|reviews.default.svc.cluster.local" }
+        #expect(v1?.endpoints.flatMap(\.lbEndpoints).isEmpty == true)
+    }
+}
