@@ -69,14 +69,40 @@ public final class MeshResourceGenerator: ResourceGenerator {
         func pack<M: Message>(_ messages: [M], name: (M) -> String) -> [XDSResource] {
             messages.compactMap { try? XDSResource(name: name($0), message: $0) }
         }
+        // Clusters and endpoints are shared by every proxy of a kind and namespace (see TranslationMemo),
+        // so their serialized form is too.
+        let shared = index.memo.attachment("xds-packed") { PackedResources() }
+        let scope = "\(identity.kind.rawValue)|\(identity.namespace)"
         var result: [String: [XDSResource]] = [:]
         let wanted = { (type: String) in types?.contains(type) ?? true }
         if wanted(TypeURL.listener) { result[TypeURL.listener] = pack(resources.listeners, name: \.name) }
         if wanted(TypeURL.routeConfiguration) { result[TypeURL.routeConfiguration] = pack(resources.routes, name: \.name) }
-        if wanted(TypeURL.cluster) { result[TypeURL.cluster] = pack(resources.clusters, name: \.name) }
-        if wanted(TypeURL.clusterLoadAssignment) { result[TypeURL.clusterLoadAssignment] = pack(resources.endpoints, name: \.clusterName) }
+        if wanted(TypeURL.cluster) { result[TypeURL.cluster] = shared.pack(resources.clusters, scope: "cds|" + scope, name: \.name) }
+        if wanted(TypeURL.clusterLoadAssignment) {
+            result[TypeURL.clusterLoadAssignment] = shared.pack(resources.endpoints, scope: "eds|" + scope, name: \.clusterName)
+        }
         if wanted(TypeURL.secret) { result[TypeURL.secret] = pack(resources.secrets, name: \.name) }
         return ResourceSnapshot(result)
+    }
+}
+
+/// Serialized resources by scope and name, for as long as the translation memo they hang off is valid:
+/// within that time a name in a scope always has the same content.
+final class PackedResources: Sendable {
+    private let packed = Mutex<[String: XDSResource]>([:])
+
+    func pack<M: Message>(_ messages: [M], scope: String, name: (M) -> String) -> [XDSResource] {
+        let known = packed.withLock { $0 }
+        var fresh: [String: XDSResource] = [:]
+        let result = messages.compactMap { message -> XDSResource? in
+            let key = scope + "|" + name(message)
+            if let resource = known[key] { return resource }
+            guard let resource = try? XDSResource(name: name(message), message: message) else { return nil }
+            fresh[key] = resource
+            return resource
+        }
+        if !fresh.isEmpty { packed.withLock { $0.merge(fresh) { old, _ in old } } }
+        return result
     }
 }
 

@@ -12,8 +12,21 @@ import Synchronization
 public final class TranslationMemo: Sendable {
     private let clusters = Mutex<[String: [Envoy_Config_Cluster_V3_Cluster]]>([:])
     private let assignments = Mutex<[String: Envoy_Config_Endpoint_V3_ClusterLoadAssignment]>([:])
+    private let attachments = Mutex<[String: any Sendable]>([:])
 
     public init() {}
+
+    /// State a consumer keeps for exactly as long as these results stay valid (the xDS generator
+    /// keeps the serialized clusters and endpoints here), made on first use. Not carried by
+    /// ``init(clustersOf:)``.
+    public func attachment<Value: Sendable>(_ key: String, make: () -> Value) -> Value {
+        attachments.withLock { attachments in
+            if let existing = attachments[key] as? Value { return existing }
+            let made = make()
+            attachments[key] = made
+            return made
+        }
+    }
 
     /// A memo holding the clusters of `other` (after a change to endpoints only).
     init(clustersOf other: TranslationMemo) {

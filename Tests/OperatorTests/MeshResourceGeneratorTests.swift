@@ -1,0 +1,96 @@
+import EnvoyAPI
+import MeshAPI
+import SwiftProtobuf
+import Testing
+import XDSServer
+@testable import Operator
+
+/// The generator reuses serialized clusters and endpoints across proxies and across changes that
+/// cannot affect them; what it serves must always equal what a fresh generator serves.
+@Suite struct MeshResourceGeneratorTests {
+    static func mesh(subsets: [String], v1Weight: Int) -> MeshSnapshot {
+        let yaml = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: reviews, namespace: default}
+            spec: {clusterIP: 10.0.0.10, selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: reviews-v1, namespace: default, labels: {app: reviews, version: v1}}
+            status: {podIP: 10.1.0.1}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: reviews-abc, namespace: default, labels: {kubernetes.io/service-name: reviews}}
+            addressType: IPv4
+            ports: [{name: http, port: 9080}]
+            endpoints: [{addresses: [10.1.0.1], targetRef: {kind: Pod, name: reviews-v1, namespace: default}}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: reviews, namespace: default}
+            spec:
+              host: reviews
+              subsets: [\(subsets.map { "{name: \($0), labels: {version: \($0)}}" }.joined(separator: ", "))]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: reviews, namespace: default}
+            spec:
+              hosts: [reviews]
+              http:
+              - route:
+                - {destination: {host: reviews, subset: v1}, weight: \(v1Weight)}
+                - {destination: {host: reviews, subset: v2}, weight: \(100 - v1Weight)}
+            """
+        let result = MeshDocumentDecoder().decode(yaml: yaml, source: "test.yaml")
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        return MeshSnapshot(decoded: result.objects)
+    }
+
+    static func node(_ name: String, app: String) -> Envoy_Config_Core_V3_Node {
+        var node = Envoy_Config_Core_V3_Node()
+        node.id = "sidecar~10.0.0.1~\(name).default~default.svc.cluster.local"
+        node.metadata.fields["NAMESPACE"] = Google_Protobuf_Value(stringValue: "default")
+        node.metadata.fields["LABELS"] = Google_Protobuf_Value(structValue: Google_Protobuf_Struct(fields: ["app": Google_Protobuf_Value(stringValue: app)]))
+        return node
+    }
+
+    /// What a generator that never saw an earlier mesh serves.
+    static func fresh(_ snapshot: MeshSnapshot, _ node: Envoy_Config_Core_V3_Node) async throws -> ResourceSnapshot {
+        let generator = MeshResourceGenerator()
+        _ = generator.update(snapshot)
+        return await generator.resources(for: try generator.describe(node: node), types: nil)
+    }
+
+    @Test func sharedSerializationsNeverServeStaleConfig() async throws {
+        let generator = MeshResourceGenerator()
+        let productpage = Self.node("productpage", app: "productpage"), ratings = Self.node("ratings", app: "ratings")
+        let first = try generator.describe(node: productpage), second = try generator.describe(node: ratings)
+        #expect(first.cacheKey != second.cacheKey)
+
+        var mesh = Self.mesh(subsets: ["v1"], v1Weight: 90)
+        _ = generator.update(mesh)
+        let a = await generator.resources(for: first, types: nil)
+        let b = await generator.resources(for: second, types: nil)
+        #expect(a[TypeURL.cluster] == b[TypeURL.cluster])
+        #expect(a == (try await Self.fresh(mesh, productpage)))
+
+        // The canary moves: routes change, clusters and endpoints are the ones already serialized.
+        mesh = Self.mesh(subsets: ["v1"], v1Weight: 50)
+        #expect(generator.update(mesh) == .all)
+        let moved = await generator.resources(for: first, types: nil)
+        #expect(moved == (try await Self.fresh(mesh, productpage)))
+        #expect(moved[TypeURL.cluster] == a[TypeURL.cluster])
+        #expect(moved[TypeURL.routeConfiguration] != a[TypeURL.routeConfiguration])
+
+        // v2 is defined: its cluster gets the DestinationRule's definition, not the placeholder serialized before.
+        mesh = Self.mesh(subsets: ["v1", "v2"], v1Weight: 50)
+        _ = generator.update(mesh)
+        let defined = await generator.resources(for: second, types: nil)
+        #expect(defined == (try await Self.fresh(mesh, ratings)))
+        let v2 = "outbound|9080|v2|reviews.default.svc.cluster.local"
+        #expect(defined[TypeURL.cluster][v2]?.version != moved[TypeURL.cluster][v2]?.version)
+    }
+}
