@@ -59,6 +59,8 @@ struct ProxyFleet: Sendable {
 /// tenth VirtualService is bound to, so gateways have routes too.
 struct LoadMesh {
     private(set) var objects: [MeshObject]
+    /// Each object's validation, redone only for the object a change edits (as the operator caches it).
+    private var validations: [[ValidationFinding]] = []
     /// Where each service's VirtualService is in `objects`.
     private var virtualServices: [Int] = []
 
@@ -77,9 +79,10 @@ struct LoadMesh {
             }
             virtualServices.append(position)
         }
+        validations = objects.map(MeshValidator.validate)
     }
 
-    var snapshot: MeshSnapshot { MeshSnapshot(objects: objects) }
+    var snapshot: MeshSnapshot { MeshSnapshot(validated: zip(objects, validations).map { (object: $0, findings: $1) }) }
     var serviceCount: Int { virtualServices.count }
 
     /// Change `number` edits one VirtualService's split, a different one each time (every
@@ -96,5 +99,6 @@ struct LoadMesh {
         }
         virtualService.spec.http = [route]
         objects[position] = .virtualService(virtualService)
+        validations[position] = MeshValidator.validate(objects[position])
     }
 }

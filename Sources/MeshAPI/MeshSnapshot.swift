@@ -48,12 +48,33 @@ public struct MeshSnapshot: Sendable {
     private var secretIndex: [NamespacedName: Int] = [:]
     private var namespaceIndex: [String: Int] = [:]
     private var nodeIndex: [String: Int] = [:]
+    /// Validation findings of Istio objects, handed in by whoever built the snapshot and had them already.
+    private var knownValidation: [ValidationKey: [ValidationFinding]] = [:]
+
+    private struct ValidationKey: Hashable {
+        var kind: MeshKind
+        var name: NamespacedName
+    }
 
     /// Builds a snapshot; a later object with the same kind, namespace and name replaces an earlier one.
     public init(objects: [MeshObject], domainSuffix: String = "cluster.local") {
         self.domainSuffix = domainSuffix
         for object in objects { insert(object) }
         indexHosts()
+    }
+
+    /// Builds a snapshot from objects whose validation is already known (an operator caches it per
+    /// `resourceVersion`), so indexing and analysis do not validate every object again on every change.
+    public init(validated: [(object: MeshObject, findings: [ValidationFinding])], domainSuffix: String = "cluster.local") {
+        self.init(objects: validated.map(\.object), domainSuffix: domainSuffix)
+        for (object, findings) in validated {
+            knownValidation[ValidationKey(kind: object.kind, name: Self.key(object.metadata))] = findings
+        }
+    }
+
+    /// `MeshValidator.validate(object)`, or what was handed in for it.
+    public func validation(of object: MeshObject) -> [ValidationFinding] {
+        knownValidation[ValidationKey(kind: object.kind, name: Self.key(object.metadata))] ?? MeshValidator.validate(object)
     }
 
     /// Host indexes are built after all objects are in, so replaced objects leave no stale entries.

@@ -78,7 +78,7 @@ public struct MeshIndex: Sendable {
         func valid<T>(_ objects: [T], _ wrap: (T) -> MeshObject) -> [T] {
             objects.filter { object in
                 let mesh = wrap(object)
-                let errors = MeshValidator.validate(mesh).filter { $0.level == .error }
+                let errors = snapshot.validation(of: mesh).filter { $0.level == .error }
                 if let first = errors.first {
                     leftOut.append((kind: mesh.kind, name: MeshSnapshot.key(mesh.metadata), reason: "\(first.fieldPath): \(first.message)"))
                     return false

@@ -65,7 +65,7 @@ struct ValidationAnalysis: MeshAnalysis {
         let objects = snapshot.virtualServices.map(MeshObject.virtualService) + snapshot.destinationRules.map(MeshObject.destinationRule)
             + snapshot.gateways.map(MeshObject.gateway)
         for object in objects {
-            for finding in MeshValidator.validate(object) {
+            for finding in snapshot.validation(of: object) {
                 findings.append(Self.classify(finding))
             }
         }

@@ -70,6 +70,8 @@ public struct MeshCompiler: Sendable {
         var resourceVersion: String?
         var object: MeshObject?
         var errors: [String]
+        /// The object's validation, computed once per resourceVersion and handed to the snapshot.
+        var validation: [ValidationFinding] = []
     }
 
     public let domainSuffix: String
@@ -86,7 +88,7 @@ public struct MeshCompiler: Sendable {
     /// Builds the snapshot and the evaluations from the objects of each kind.
     public mutating func compile(_ objects: [WatchedKind: [UnstructuredObject]]) -> MeshCompilation {
         var fresh: [MeshObjectKey: Decoded] = [:]
-        var meshObjects: [MeshObject] = []
+        var meshObjects: [(object: MeshObject, findings: [ValidationFinding])] = []
         var keysAndGenerations: [(MeshObjectKey, Int64)] = []
         lastDecodeCount = 0
         for (kind, list) in objects.sorted(by: { $0.key.mesh.rawValue < $1.key.mesh.rawValue }) {
@@ -98,18 +100,25 @@ public struct MeshCompiler: Sendable {
                     lastDecodeCount += 1
                 }
                 fresh[key] = entry
-                if let meshObject = entry?.object { meshObjects.append(meshObject) }
+                if let meshObject = entry?.object { meshObjects.append((meshObject, entry?.validation ?? [])) }
                 if kind.hasStatus { keysAndGenerations.append((key, object.metadata.generation ?? 0)) }
             }
         }
         decoded = fresh
-        let snapshot = MeshSnapshot(objects: Self.withoutUnusedSecrets(meshObjects), domainSuffix: domainSuffix)
+        let named = Self.secretNamesInUse(meshObjects.map(\.object))
+        let kept = meshObjects.filter { Self.isKept($0.object, secretNamesInUse: named) }
+        let snapshot = MeshSnapshot(validated: kept, domainSuffix: domainSuffix)
         return MeshCompilation(snapshot: snapshot, evaluations: evaluate(keysAndGenerations, snapshot: snapshot))
     }
 
     /// Keeps only the TLS Secrets some Gateway names (`credentialName`, its `-cacert` companion,
     /// `credentialNames`): key material nothing uses stays out of the mesh and out of memory.
     static func withoutUnusedSecrets(_ objects: [MeshObject]) -> [MeshObject] {
+        let named = secretNamesInUse(objects)
+        return objects.filter { isKept($0, secretNamesInUse: named) }
+    }
+
+    static func secretNamesInUse(_ objects: [MeshObject]) -> Set<String> {
         var named: Set<String> = []
         for case .gateway(let gateway) in objects {
             for server in gateway.spec.servers ?? [] {
@@ -118,10 +127,12 @@ public struct MeshCompiler: Sendable {
                 }
             }
         }
-        return objects.filter { object in
-            guard case .secret(let secret) = object else { return true }
-            return named.contains(secret.metadata.name ?? "")
-        }
+        return named
+    }
+
+    static func isKept(_ object: MeshObject, secretNamesInUse named: Set<String>) -> Bool {
+        guard case .secret(let secret) = object else { return true }
+        return named.contains(secret.metadata.name ?? "")
     }
 
     private func evaluate(_ keys: [(MeshObjectKey, Int64)], snapshot: MeshSnapshot) -> [MeshObjectKey: ObjectEvaluation] {
@@ -131,10 +142,8 @@ public struct MeshCompiler: Sendable {
             var evaluation = ObjectEvaluation(generation: generation)
             if let entry = decoded[key] {
                 evaluation.invalid = entry.errors
-                if let object = entry.object {
-                    evaluation.invalid += MeshValidator.validate(object).filter { $0.level == .error }
-                        .map { $0.fieldPath.isEmpty ? $0.message : "\($0.fieldPath): \($0.message)" }
-                }
+                evaluation.invalid += entry.validation.filter { $0.level == .error }
+                    .map { $0.fieldPath.isEmpty ? $0.message : "\($0.fieldPath): \($0.message)" }
             }
             evaluations[key] = evaluation
         }
@@ -176,6 +185,8 @@ public struct MeshCompiler: Sendable {
         }
         let result = decoder.decode(yaml: text, source: key.description)
         let errors = result.errors.map { $0.fieldPath.isEmpty ? $0.message : "\($0.fieldPath): \($0.message)" }
-        return Decoded(resourceVersion: object.metadata.resourceVersion, object: errors.isEmpty ? result.objects.first?.object : nil, errors: errors)
+        let decodedObject = errors.isEmpty ? result.objects.first?.object : nil
+        return Decoded(resourceVersion: object.metadata.resourceVersion, object: decodedObject, errors: errors,
+                       validation: decodedObject.map(MeshValidator.validate) ?? [])
     }
 }
