@@ -1,4 +1,5 @@
 import Foundation
+import KubernetesAPI
 import Testing
 @testable import MeshAPI
 
@@ -343,5 +344,25 @@ import Testing
                                       fieldPath: "spec.gateways[0]", message: #"Referenced gateway not found: "x""#)
         #expect(finding.description == #"Error [IST0101] (VirtualService/default/reviews spec.gateways[0]) Referenced gateway not found: "x""#)
         #expect(AnalysisMessageType.destinationRuleSubsetNotSelectPods.documentationURL == "https://istio.io/latest/docs/reference/config/analysis/ist0173/")
+    }
+}
+
+/// A snapshot built from objects whose validation is already known (as the operator caches it per
+/// resourceVersion) hands that validation to analysis instead of validating again.
+@Suite struct KnownValidationTests {
+    @Test func analysisReadsTheValidationHandedIn() {
+        var virtualService = VirtualService(metadata: ObjectMeta(name: "reviews", namespace: "default"))
+        virtualService.spec.hosts = ["reviews"]
+        let object = MeshObject.virtualService(virtualService)
+
+        let handedIn = ValidationFinding(level: .error, kind: .virtualService, namespace: "default", name: "reviews",
+                                         fieldPath: "spec.hosts[0]", message: "recorded when it was decoded")
+        let known = MeshSnapshot(validated: [(object: object, findings: [handedIn])])
+        #expect(known.validation(of: object) == [handedIn])
+        #expect(MeshAnalyzer.analyze(known).contains { $0.message.contains("recorded when it was decoded") })
+
+        let plain = MeshSnapshot(objects: [object])
+        #expect(plain.validation(of: object) == MeshValidator.validate(object))
+        #expect(!MeshAnalyzer.analyze(plain).contains { $0.message.contains("recorded when it was decoded") })
     }
 }
