@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import KubernetesClient
 import Logging
@@ -58,4 +59,27 @@ func bootstrapObservability(level: String, format: String) -> PrometheusCollecto
     let metrics = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
     return metrics
+}
+
+/// The ports and logging every serving command takes (`run`, `dev`), spelled the same everywhere.
+struct ServingOptions: ParsableArguments {
+    @Option(name: .customLong("xds-port"), help: "Port for xDS (ADS over gRPC, plaintext).")
+    var xdsPort = 15010
+
+    @Option(name: .customLong("admin-port"), help: "Port for /healthz, /readyz, /metrics and /debug/* views.")
+    var adminPort = 15014
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Option(name: .customLong("log-format"), help: "text or json.")
+    var logFormat = "text"
+
+    func validate() throws {
+        for (flag, port) in [("--xds-port", xdsPort), ("--admin-port", adminPort)] where !(0...65535).contains(port) {
+            throw ValidationError("\(flag) must be between 0 and 65535")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \"\(logLevel)\"") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format: text or json") }
+    }
 }

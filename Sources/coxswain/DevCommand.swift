@@ -22,21 +22,14 @@ struct DevCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A folder of CustomResourceDefinitions to install first.")
     var crds = "crds"
 
-    @Option(name: .customLong("xds-port"), help: "Port for xDS (ADS over gRPC, plaintext).")
-    var xdsPort = 15010
-
-    @Option(name: .customLong("admin-port"), help: "Port for /healthz, /readyz, /metrics and /debug/* views.")
-    var adminPort = 15014
-
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel = "info"
+    @OptionGroup var serving: ServingOptions
 
     func validate() throws {
         guard (0...65535).contains(apiserverPort) else { throw ValidationError("--apiserver-port must be between 0 and 65535") }
     }
 
     func run() async throws {
-        let metrics = bootstrapObservability(level: logLevel, format: "text")
+        let metrics = bootstrapObservability(level: serving.logLevel, format: serving.logFormat)
         var configuration = TestAPIServerConfiguration()
         configuration.httpsPort = apiserverPort
         let server = try await TestAPIServer.start(configuration)
@@ -47,7 +40,7 @@ struct DevCommand: AsyncParsableCommand {
         try server.writeKubeconfig(to: path)
         let crdNote = installed > 0 ? "\(installed) CRD files from \(folder.path) installed" : "no CRDs found in \(folder.path): kubectl apply -f crds/"
         let banner = """
-        coxswain dev: Kubernetes API at \(server.httpsURL) (\(crdNote)); xDS on :\(xdsPort), admin on :\(adminPort)
+        coxswain dev: Kubernetes API at \(server.httpsURL) (\(crdNote)); xDS on :\(serving.xdsPort), admin on :\(serving.adminPort)
         export KUBECONFIG=\(path)
 
         """
@@ -62,7 +55,7 @@ struct DevCommand: AsyncParsableCommand {
         election.leaseNamespace = "coxswain-system"
         let cluster = plane.cluster(client: client, namespaces: [], leaderElection: election)
         do {
-            try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst, host: "127.0.0.1", xdsPort: xdsPort, adminPort: adminPort, metrics: metrics)
+            try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst, host: "127.0.0.1", xdsPort: serving.xdsPort, adminPort: serving.adminPort, metrics: metrics)
         } catch {
             try? await client.shutdown()
             try? await server.shutdown()

@@ -60,11 +60,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "This replica's identity in the Lease (default: $POD_NAME or the host name, plus a random suffix).")
     var identity: String?
 
-    @Option(name: .customLong("xds-port"), help: "Port for xDS (ADS over gRPC, plaintext).")
-    var xdsPort = 15010
-
-    @Option(name: .customLong("admin-port"), help: "Port for /healthz, /readyz, /metrics and /debug/* views.")
-    var adminPort = 15014
+    @OptionGroup var serving: ServingOptions
 
     @Option(name: .customLong("listen-address"), help: "Address both ports bind to.")
     var listenAddress = "0.0.0.0"
@@ -75,11 +71,6 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("debounce-max"), help: "Most milliseconds a change waits while changes keep coming.")
     var debounceMax = 1000
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel = "info"
-
-    @Option(name: .customLong("log-format"), help: "text or json.")
-    var logFormat = "text"
 
     func validate() throws {
         if configDir != nil, kubeconfig != nil || context != nil || !namespaces.isEmpty {
@@ -88,18 +79,16 @@ struct RunCommand: AsyncParsableCommand {
         guard retryPeriod > 0, retryPeriod < renewDeadline, renewDeadline < leaseDuration else {
             throw ValidationError("leader election needs 0 < --retry-period < --renew-deadline < --lease-duration")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \"\(logLevel)\"") }
-        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format: text or json") }
     }
 
     func run() async throws {
-        let metrics = bootstrapObservability(level: logLevel, format: logFormat)
+        let metrics = bootstrapObservability(level: serving.logLevel, format: serving.logFormat)
         let plane = ControlPlane(debounceQuiet: debounceQuiet, debounceMax: debounceMax)
         if let configDir {
             let directory = URL(fileURLWithPath: configDir)
-            plane.logger.info("coxswain starting", metadata: ["config-dir": "\(directory.path)", "xds-port": "\(xdsPort)", "admin-port": "\(adminPort)"])
+            plane.logger.info("coxswain starting", metadata: ["config-dir": "\(directory.path)", "xds-port": "\(serving.xdsPort)", "admin-port": "\(serving.adminPort)"])
             let files = FileModeRunner(watcher: ConfigDirectoryWatcher(directory: directory), generator: plane.generator, debouncer: plane.debouncer)
-            try await plane.serve(with: [files], host: listenAddress, xdsPort: xdsPort, adminPort: adminPort, metrics: metrics)
+            try await plane.serve(with: [files], host: listenAddress, xdsPort: serving.xdsPort, adminPort: serving.adminPort, metrics: metrics)
             return
         }
         var configuration = try clientConfiguration()
@@ -110,12 +99,12 @@ struct RunCommand: AsyncParsableCommand {
         plane.logger.info("coxswain starting", metadata: [
             "server": "\(configuration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))",
             "leader-elect": "\(leaderElect)", "lease": "\(election.leaseNamespace)/\(election.leaseName)", "identity": "\(election.identity)",
-            "xds-port": "\(xdsPort)", "admin-port": "\(adminPort)",
+            "xds-port": "\(serving.xdsPort)", "admin-port": "\(serving.adminPort)",
         ])
         do {
             let cluster = plane.cluster(client: client, namespaces: namespaces, leaderElection: election)
             try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst,
-                                  host: listenAddress, xdsPort: xdsPort, adminPort: adminPort, metrics: metrics)
+                                  host: listenAddress, xdsPort: serving.xdsPort, adminPort: serving.adminPort, metrics: metrics)
         } catch {
             try? await client.shutdown()
             throw error
