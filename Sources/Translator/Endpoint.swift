@@ -20,16 +20,19 @@ public enum EndpointTranslator {
         let endpoints = index.endpoints(host: parts.host, port: parts.port).filter { endpoint in
             selector.allSatisfy { endpoint.labels[$0.key] == $0.value }
         }
-        var groups: [[String]: [MeshIndex.EndpointEntry]] = [:]
-        for endpoint in endpoints {
-            groups[[endpoint.region ?? "", endpoint.zone ?? "", endpoint.subzone ?? ""], default: []].append(endpoint)
+        // One group per locality, in locality order; usually there is one, and then no grouping is needed.
+        let first = endpoints.first.map(Locality.init)
+        let groups: [(Locality, [MeshIndex.EndpointEntry])]
+        if endpoints.allSatisfy({ Locality($0) == first }) {
+            groups = first.map { [($0, endpoints)] } ?? []
+        } else {
+            groups = Dictionary(grouping: endpoints, by: Locality.init).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
-        assignment.endpoints = groups.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
+        assignment.endpoints = groups.map { key, members in
             var locality = Envoy_Config_Endpoint_V3_LocalityLbEndpoints()
-            locality.locality.region = key[0]
-            locality.locality.zone = key[1]
-            locality.locality.subZone = key[2]
-            let members = groups[key] ?? []
+            locality.locality.region = key.region
+            locality.locality.zone = key.zone
+            locality.locality.subZone = key.subzone
             locality.lbEndpoints = members.map { endpoint in
                 var lbEndpoint = Envoy_Config_Endpoint_V3_LbEndpoint()
                 lbEndpoint.endpoint.address.socketAddress.address = endpoint.address
@@ -42,5 +45,22 @@ public enum EndpointTranslator {
             return locality
         }
         return assignment
+    }
+
+    /// Region, zone and subzone ("" when unknown), ordered as Envoy's localities are listed.
+    struct Locality: Hashable, Comparable {
+        var region: String
+        var zone: String
+        var subzone: String
+
+        init(_ endpoint: MeshIndex.EndpointEntry) {
+            region = endpoint.region ?? ""
+            zone = endpoint.zone ?? ""
+            subzone = endpoint.subzone ?? ""
+        }
+
+        static func < (lhs: Self, rhs: Self) -> Bool {
+            (lhs.region, lhs.zone, lhs.subzone) < (rhs.region, rhs.zone, rhs.subzone)
+        }
     }
 }

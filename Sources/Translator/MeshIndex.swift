@@ -51,7 +51,7 @@ public struct MeshIndex: Sendable {
     public let gateways: [Gateway]
     /// Valid DestinationRules by host FQDN, oldest first.
     private let destinationRulesByHost: [String: [DestinationRule]]
-    private let endpointsByServicePort: [String: [EndpointEntry]]
+    private let endpointsByServicePort: [HostPort: [EndpointEntry]]
     /// Names of invalid objects left out, with why (for status and `render` diagnostics).
     public let leftOut: [(kind: MeshKind, name: NamespacedName, reason: String)]
 
@@ -203,12 +203,17 @@ public struct MeshIndex: Sendable {
 
     /// Endpoints of one service port.
     public func endpoints(host: String, port: Int) -> [EndpointEntry] {
-        endpointsByServicePort["\(host):\(port)"] ?? []
+        endpointsByServicePort[HostPort(host: host, port: port)] ?? []
+    }
+
+    struct HostPort: Hashable {
+        var host: String
+        var port: Int
     }
 
     /// Reads EndpointSlices once: endpoints keyed by `fqdn:servicePort`, with each
     /// endpoint's pod labels and locality.
-    private static func indexEndpoints(_ snapshot: MeshSnapshot, services: [String: ServiceEntry]) -> [String: [EndpointEntry]] {
+    private static func indexEndpoints(_ snapshot: MeshSnapshot, services: [String: ServiceEntry]) -> [HostPort: [EndpointEntry]] {
         // Endpoints without a Pod reference find their pod by IP (as Istio does): labels and node.
         var podsByIP: [String: (labels: [String: String], node: String?)] = [:]
         for pod in snapshot.pods {
@@ -217,7 +222,7 @@ public struct MeshIndex: Sendable {
                 podsByIP["\(key.namespace)/\(ip)"] = (pod.metadata.labels ?? [:], pod.spec?.nodeName)
             }
         }
-        var result: [String: [EndpointEntry]] = [:]
+        var result: [HostPort: [EndpointEntry]] = [:]
         for slice in snapshot.endpointSlices {
             guard let serviceName = slice.serviceName else { continue }
             let namespace = MeshSnapshot.key(slice.metadata).namespace
@@ -242,7 +247,7 @@ public struct MeshIndex: Sendable {
                         let byIP = labels.isEmpty ? podsByIP["\(namespace)/\(address)"] : nil
                         let podLabels = byIP?.labels ?? labels
                         let nodeLabels = (nodeName ?? byIP?.node).flatMap { snapshot.node(named: $0)?.metadata.labels } ?? [:]
-                        result["\(fqdn):\(servicePort.port)", default: []].append(EndpointEntry(
+                        result[HostPort(host: fqdn, port: servicePort.port), default: []].append(EndpointEntry(
                             address: address, port: Int(number), labels: podLabels,
                             region: nodeLabels["topology.kubernetes.io/region"],
                             zone: nodeLabels["topology.kubernetes.io/zone"] ?? endpoint.zone,
