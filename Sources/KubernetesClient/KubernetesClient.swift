@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KubernetesAPI
 import Logging
 
@@ -41,6 +42,18 @@ public struct KubernetesClient: Sendable {
     }
 
     public func shutdown() async throws { try await transport.shutdown() }
+
+    /// Closes pooled connections, waiting at most `timeout`; says whether the close completed. For
+    /// process exit: a close that does not complete in time must not keep a terminating pod alive.
+    public func shutdown(within timeout: Duration) async -> Bool {
+        let outcome = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        return await withCheckedContinuation { continuation in
+            outcome.withLock { $0 = continuation }
+            let finish = { @Sendable (closed: Bool) in outcome.withLock { $0.take() }?.resume(returning: closed) }
+            Task { try? await self.shutdown(); finish(true) }
+            Task { try? await Task.sleep(for: timeout); finish(false) }
+        }
+    }
 }
 
 /// Options of a list request.

@@ -47,6 +47,14 @@ struct ControlPlane {
     }
 }
 
+/// Closes the API client on the way out, without letting a close that hangs keep the process alive
+/// past its graceful shutdown (the lease is released and xDS drained by then).
+func close(_ client: KubernetesClient, logger: Logger) async {
+    if await !client.shutdown(within: .seconds(3)) {
+        logger.warning("API server connections did not close within 3 s; exiting anyway")
+    }
+}
+
 /// Logging (text or JSON lines on stderr) and Prometheus metrics, once per process.
 func bootstrapObservability(level: String, format: String) -> PrometheusCollectorRegistry {
     let level = Logger.Level(rawValue: level) ?? .info

@@ -61,7 +61,7 @@ struct DevCommand: AsyncParsableCommand {
             try? await server.shutdown()
             throw error
         }
-        try? await client.shutdown()
+        await close(client, logger: plane.logger)
         try? await server.shutdown()
     }
 }

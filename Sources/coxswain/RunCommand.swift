@@ -109,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
             try? await client.shutdown()
             throw error
         }
-        try? await client.shutdown()
+        await close(client, logger: plane.logger)
     }
 
     private func leaderElection(defaultNamespace: String?) -> LeaderElectionOptions {

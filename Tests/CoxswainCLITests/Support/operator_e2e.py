@@ -377,9 +377,10 @@ spec:
         b.process.send_signal(signal.SIGTERM)
         released = wait_until("the lease released", lambda: cluster.lease_holder() == "", 5, interval=0.05)
         b.stop()
-        print(f"step 8: SIGTERM: lease released {released:.2f}s later; replica-b exited with {b.process.returncode}", flush=True)
-        if b.process.returncode != 0:
-            fail(f"replica-b did not exit cleanly: {b.process.returncode}")
+        exited = time.time() - stopped
+        print(f"step 8: SIGTERM: lease released {released:.2f}s later; replica-b exited with {b.process.returncode} after {exited:.2f}s", flush=True)
+        if b.process.returncode != 0 or exited > 10:
+            fail(f"replica-b did not exit cleanly within 10 s: status {b.process.returncode} after {exited:.2f}s")
         print("all steps passed", flush=True)
     finally:
         for replica in replicas:
