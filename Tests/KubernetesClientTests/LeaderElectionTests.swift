@@ -76,6 +76,7 @@ struct LeaderElectionTests {
                 return
             }
             var takeovers: [Duration] = []
+            var retired: [KubernetesClient] = []
             for round in 0..<20 {
                 let start = ContinuousClock.now
                 if round % 2 == 0 {
@@ -84,7 +85,8 @@ struct LeaderElectionTests {
                     await leader.task.value
                     let replacement = try Candidate(identity: "\(leader.identity.split(separator: "-")[0])-gen\(round + 1)", base: client.configuration)
                     candidates.withLock { list in list = list.filter { $0 !== leader } + [replacement] }
-                    try? await leader.client.shutdown()
+                    // Closed after the rounds: closing a client is no part of a takeover and must not be timed as one.
+                    retired.append(leader.client)
                 } else {
                     // Partition: the server drops every request from this candidate.
                     server.faults.partition(FaultScope(userAgentContains: leader.identity))
@@ -112,6 +114,7 @@ struct LeaderElectionTests {
                 server.faults.healPartitions()
             }
             monitor.cancel()
+            for client in retired { _ = await client.shutdown(within: .seconds(5)) }
             for candidate in candidates.withLock({ $0 }) {
                 candidate.task.cancel()
                 await candidate.task.value
