@@ -111,13 +111,8 @@ public struct MeshCompiler: Sendable {
         return MeshCompilation(snapshot: snapshot, evaluations: evaluate(keysAndGenerations, snapshot: snapshot))
     }
 
-    /// Keeps only the TLS Secrets some Gateway names (`credentialName`, its `-cacert` companion,
-    /// `credentialNames`): key material nothing uses stays out of the mesh and out of memory.
-    static func withoutUnusedSecrets(_ objects: [MeshObject]) -> [MeshObject] {
-        let named = secretNamesInUse(objects)
-        return objects.filter { isKept($0, secretNamesInUse: named) }
-    }
-
+    /// The TLS Secrets some Gateway names (`credentialName`, its `-cacert` companion, `credentialNames`):
+    /// only these are kept, so key material nothing uses stays out of the mesh and out of memory.
     static func secretNamesInUse(_ objects: [MeshObject]) -> Set<String> {
         var named: Set<String> = []
         for case .gateway(let gateway) in objects {
