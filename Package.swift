@@ -183,6 +183,7 @@ let package = Package(
                 "KubernetesClient",
                 "KubernetesRuntime",
                 "KubernetesTestServer",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

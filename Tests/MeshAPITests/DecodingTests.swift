@@ -473,3 +473,68 @@ struct Failure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// The operator decodes objects from the API server through `decode(json:)`, which builds
+/// the node tree without YAML text. It must agree with the YAML path on every fixture:
+/// the same objects, and the same errors at the same field paths.
+@Suite struct JSONDecodingTests {
+    static let fixtureFiles: [String] = {
+        let directory = Fixtures.directory
+        return MeshDocumentDecoder.files(under: directory).map { String($0.path.dropFirst(directory.path.count + 1)) }
+    }()
+
+    @Test func fixturesAreFound() {
+        #expect(Self.fixtureFiles.count > 100)
+        #expect(Self.fixtureFiles.contains("all-fields.yaml"))
+        // Most of them have a JSON form, so the comparison below is not vacuous.
+        let withJSONForm = Self.fixtureFiles.filter { file in (try? Fixtures.text(file)).flatMap { try? untypedDocuments($0) } != nil }
+        #expect(withJSONForm.count > 100, "\(withJSONForm.count)")
+    }
+
+    @Test(arguments: fixtureFiles)
+    func jsonPathAgreesWithYAMLPath(_ file: String) throws {
+        let text = try Fixtures.text(file)
+        // Documents YAML can express and JSON cannot (duplicate keys, aliases, syntax errors) have no JSON form.
+        guard let documents = (try? untypedDocuments(text))?.filter({ $0 != .null }) else { return }
+        let fromYAML = DocumentSplitter.split(text).map { MeshDocumentDecoder().decode(yaml: $0.text, source: file) }
+            .filter { !$0.objects.isEmpty || !$0.errors.isEmpty || !$0.notices.isEmpty }
+        try #require(fromYAML.count == documents.count)
+        for (document, expected) in zip(documents, fromYAML) {
+            let actual = MeshDocumentDecoder().decode(json: document, source: file)
+            #expect(actual.objects.map(\.object) == expected.objects.map(\.object), "\(file)")
+            #expect(actual.errors.map(\.fieldPath) == expected.errors.map(\.fieldPath), "\(file)")
+            #expect(actual.errors.map(\.message) == expected.errors.map(\.message), "\(file)")
+            #expect(actual.notices.count == expected.notices.count, "\(file)")
+        }
+    }
+
+    @Test func typesAreCheckedAsInYAML() {
+        let object: JSONValue = .object([
+            "apiVersion": .string("networking.istio.io/v1"), "kind": .string("VirtualService"),
+            "metadata": .object(["name": .string("reviews"), "namespace": .string("default")]),
+            "spec": .object(["hosts": .array([.string("reviews")]),
+                             "http": .array([.object(["route": .array([
+                                 .object(["destination": .object(["host": .string("reviews")]), "weight": .string("90")]),
+                             ])])])]),
+        ])
+        let result = MeshDocumentDecoder().decode(json: object, source: "default/reviews")
+        #expect(result.objects.isEmpty)
+        #expect(result.errors.map(\.fieldPath) == ["spec.http[0].route[0].weight"])
+
+        let integralDouble: JSONValue = .object([
+            "apiVersion": .string("networking.istio.io/v1"), "kind": .string("VirtualService"),
+            "metadata": .object(["name": .string("reviews")]),
+            "spec": .object(["hosts": .array([.string("reviews")]),
+                             "http": .array([.object(["route": .array([
+                                 .object(["destination": .object(["host": .string("reviews")]), "weight": .double(90)]),
+                             ])])])]),
+        ])
+        let decoded = MeshDocumentDecoder().decode(json: integralDouble, source: "default/reviews")
+        #expect(decoded.errors.isEmpty, "\(decoded.errors)")
+        guard case .virtualService(let service)? = decoded.objects.first?.object else {
+            Issue.record("expected a VirtualService")
+            return
+        }
+        #expect(service.spec.http?[0].route?[0].weight == 90)
+    }
+}

@@ -91,6 +91,18 @@ public struct MeshDocumentDecoder: Sendable {
         return decodeDocumentByDocument(text, source: source)
     }
 
+    /// Decodes one object that arrived as JSON (from the API server), without a YAML
+    /// round trip: the tree becomes Yams nodes directly, each scalar typed exactly as its
+    /// JSON text would be typed in YAML, so strictness and error paths are the same.
+    public func decode(json: JSONValue, source: String = "<input>") -> MeshDecodeResult {
+        var result = MeshDecodeResult()
+        let root = JSONNodes().node(json)
+        guard !ScalarTyping.isNull(root) else { return result }
+        let context = DocumentContext(source: source, document: 1, lineOffset: 0, root: root, mayHaveAliases: false)
+        decodeDocument(root, codingPath: [], context: context, into: &result)
+        return result
+    }
+
     /// The fast path: one parser over the whole stream. Returns nil on a YAML syntax
     /// error, so the caller can isolate the broken document.
     private func decodeStream(_ text: String, source: String) -> MeshDecodeResult? {
@@ -445,4 +457,30 @@ enum AliasGuard {
         }
         return false
     }
+}
+
+/// Builds the Yams node tree a YAML parser would build for a JSON value. Object keys are
+/// sorted so that "the first unknown field" is the same on every run.
+private struct JSONNodes {
+    /// One tag for the whole tree: nodes built here are never resolved through it.
+    private let tag = Yams.Tag(.implicit)
+
+    func node(_ value: JSONValue) -> Yams.Node {
+        switch value {
+        case .null: return plain("null")
+        case .bool(let flag): return plain(flag ? "true" : "false")
+        case .integer(let number): return plain(String(number))
+        case .double(let number):
+            // JSON writes an integral double without a fraction; so does this.
+            if number.rounded() == number, abs(number) < 9_007_199_254_740_992 { return plain(String(Int64(number))) }
+            return plain("\(number)")
+        case .string(let text): return .scalar(.init(text, tag, .doubleQuoted))
+        case .array(let items): return .sequence(.init(items.map(node), tag, .any))
+        case .object(let fields):
+            let pairs = fields.sorted { $0.key < $1.key }.map { (Yams.Node.scalar(.init($0.key, tag, .doubleQuoted)), node($0.value)) }
+            return .mapping(.init(pairs, tag, .any))
+        }
+    }
+
+    private func plain(_ text: String) -> Yams.Node { .scalar(.init(text, tag, .plain)) }
 }

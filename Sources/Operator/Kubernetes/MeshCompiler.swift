@@ -172,13 +172,7 @@ public struct MeshCompiler: Sendable {
             metadata["generation"] = .integer(generation)
             json["metadata"] = .object(metadata)
         }
-        let text: String
-        do {
-            text = String(decoding: try JSONEncoder().encode(json), as: UTF8.self)
-        } catch {
-            return Decoded(resourceVersion: object.metadata.resourceVersion, object: nil, errors: ["\(error)"])
-        }
-        let result = decoder.decode(yaml: text, source: key.description)
+        let result = decoder.decode(json: json, source: key.description)
         let errors = result.errors.map { $0.fieldPath.isEmpty ? $0.message : "\($0.fieldPath): \($0.message)" }
         let decodedObject = errors.isEmpty ? result.objects.first?.object : nil
         return Decoded(resourceVersion: object.metadata.resourceVersion, object: decodedObject, errors: errors,
