@@ -58,7 +58,21 @@ public struct AdminServer: Service {
         }
     }
 
+    /// Serves one connection until the client closes it or the server shuts down.
+    ///
+    /// On graceful shutdown the connection is asked to quiesce: NIO's HTTP pipeline closes
+    /// it at once when idle, or after the response in flight. Without that, an idle
+    /// keep-alive connection (a Prometheus scraper's) would keep the process from exiting.
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        let channel = connection.channel
+        await withGracefulShutdownHandler {
+            await exchange(connection)
+        } onGracefulShutdown: {
+            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+    }
+
+    private func exchange(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             for try await part in inbound {
