@@ -17,7 +17,8 @@ public struct ClientConfiguration: Sendable {
     public var credentials: Credentials = .none
     /// Namespace from the context (or the service account's), for callers that want a default.
     public var namespace = "default"
-    /// Client-side rate limit (client-go's defaults are 5 and 10).
+    /// Client-side rate limit (client-go's defaults are 5 and 10). A `qps` of 0 or less turns it
+    /// off, leaving the pacing to the API server's Priority and Fairness.
     public var qps: Double = 5
     public var burst = 10
     /// Deadline for a non-streaming request.

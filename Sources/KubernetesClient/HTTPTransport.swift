@@ -32,7 +32,8 @@ public struct APIRequest: Sendable {
 public final class HTTPTransport: Sendable {
     public let configuration: ClientConfiguration
     let client: HTTPClient
-    let rateLimiter: TokenBucket
+    /// Nil when client-side rate limiting is off (`qps` ≤ 0).
+    let rateLimiter: TokenBucket?
     private let authenticator: Authenticator
     /// The TLS configuration every request uses, and the one with the client certificate an exec
     /// plugin returned last (a request carries it; a new certificate means new connections).
@@ -79,7 +80,7 @@ public final class HTTPTransport: Sendable {
         }
         (self.base, self.hostHeader) = (base, hostHeader)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
-        rateLimiter = TokenBucket(qps: configuration.qps, burst: configuration.burst)
+        rateLimiter = configuration.qps > 0 ? TokenBucket(qps: configuration.qps, burst: max(1, configuration.burst)) : nil
         authenticator = Authenticator(configuration.credentials)
     }
 
@@ -134,7 +135,7 @@ public final class HTTPTransport: Sendable {
         var attempt = 0
         var reauthenticated = false
         while true {
-            try await rateLimiter.acquire()
+            try await rateLimiter?.acquire()
             let http = try await makeRequest(request)
             let response: HTTPClientResponse
             let body: ByteBuffer
@@ -174,7 +175,7 @@ public final class HTTPTransport: Sendable {
 
     /// Opens a long-lived streaming response (a watch). The caller reads `body`.
     func stream(_ request: APIRequest, timeout: Duration) async throws -> HTTPClientResponse {
-        try await rateLimiter.acquire()
+        try await rateLimiter?.acquire()
         let http = try await makeRequest(request)
         let response: HTTPClientResponse
         do {

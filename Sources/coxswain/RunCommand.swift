@@ -51,10 +51,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("retry-period"), help: "Seconds between leader election attempts.")
     var retryPeriod = 1.0
 
-    @Option(name: .customLong("kube-api-qps"), help: "Most requests per second to the API server (status writes, relists).")
-    var kubeAPIQPS = 100.0
+    /// Off by default, as in controller-runtime since v0.21: SIG API Machinery advises relying on the
+    /// API server's Priority and Fairness, and the status workers already bound requests in flight.
+    @Option(name: .customLong("kube-api-qps"), help: "Client-side limit on requests per second to the API server (status writes, relists); 0 or less: none, leaving it to the API server's Priority and Fairness.")
+    var kubeAPIQPS = -1.0
 
-    @Option(name: .customLong("kube-api-burst"), help: "Requests allowed in a burst above --kube-api-qps.")
+    @Option(name: .customLong("kube-api-burst"), help: "Requests allowed in a burst above --kube-api-qps, when that is set.")
     var kubeAPIBurst = 200
 
     @Option(name: .long, help: "This replica's identity in the Lease (default: $POD_NAME or the host name, plus a random suffix).")

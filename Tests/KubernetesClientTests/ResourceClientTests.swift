@@ -155,6 +155,16 @@ struct ResourceClientTests {
         }
     }
 
+    @Test func noClientSideLimitWhenQPSIsNotPositive() async throws {
+        try await withServer({ $0.qps = 0; $0.burst = 1 }) { _, client in
+            let maps = client.resource(ConfigMap.self, .configMap)
+            let start = ContinuousClock.now
+            for _ in 0..<12 { _ = try await maps.list(namespace: "default") }
+            // At 0 QPS with a bucket this would never finish; without one it takes milliseconds.
+            #expect(ContinuousClock.now - start < .seconds(5))
+        }
+    }
+
     @Test func badInputGivesClearErrors() async throws {
         try await withServer { server, client in
             let maps = client.resource(ConfigMap.self, .configMap)
