@@ -198,7 +198,7 @@ public struct MeshSnapshot: Sendable {
     /// Resolves a host as Istio does: a short name (no dots, no wildcard) is qualified
     /// with the namespace of the object that wrote it; anything else is taken as written.
     public static func resolveHost(_ host: String, namespace: String, domainSuffix: String = "cluster.local") -> String {
-        if host.contains(".") || host.contains("*") || host.isEmpty { return host }
+        if host.contains("." as Character) || host.contains("*" as Character) || host.isEmpty { return host }
         return serviceHost(name: host, namespace: namespace, domainSuffix: domainSuffix)
     }
 

@@ -7,8 +7,17 @@ public enum ClusterName {
 
     /// Splits an outbound cluster name into its parts, or nil for any other name.
     public static func parse(_ name: String) -> (port: Int, subset: String?, host: String)? {
-        let parts = name.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "outbound", let port = Int(parts[1]) else { return nil }
-        return (port, parts[2].isEmpty ? nil : String(parts[2]), String(parts[3]))
+        // No splitting into arrays: this runs for every cluster of every proxy.
+        let bytes = name.utf8
+        let bar = UInt8(ascii: "|")
+        guard bytes.starts(with: "outbound|".utf8) else { return nil }
+        let portStart = bytes.index(bytes.startIndex, offsetBy: 9)
+        guard let portEnd = bytes[portStart...].firstIndex(of: bar) else { return nil }
+        let subsetStart = bytes.index(after: portEnd)
+        guard let subsetEnd = bytes[subsetStart...].firstIndex(of: bar) else { return nil }
+        let hostStart = bytes.index(after: subsetEnd)
+        guard !bytes[hostStart...].contains(bar), let port = Int(name[portStart..<portEnd]) else { return nil }
+        let subset = name[subsetStart..<subsetEnd]
+        return (port, subset.isEmpty ? nil : String(subset), String(name[hostStart...]))
     }
 }

@@ -119,7 +119,7 @@ public struct MeshIndex: Sendable {
             let namespace = MeshSnapshot.key(vs.metadata).namespace
             for host in vs.spec.hosts ?? [] {
                 let resolved = snapshot.resolveHost(host, namespace: namespace)
-                if resolved.contains("*") { wildcards.append((resolved, vs)) } else { byHost[resolved, default: []].append(vs) }
+                if resolved.contains("*" as Character) { wildcards.append((resolved, vs)) } else { byHost[resolved, default: []].append(vs) }
             }
         }
         meshVirtualServicesByHost = byHost
@@ -146,8 +146,8 @@ public struct MeshIndex: Sendable {
 
     /// `namespace/name` of a gateway reference written in a VirtualService in `namespace`.
     public static func gatewayKey(_ reference: String, relativeTo namespace: String) -> String {
-        if reference.contains("/") { return reference }
-        if reference.contains(".") {
+        if reference.contains("/" as Character) { return reference }
+        if reference.contains("." as Character) {
             let labels = reference.split(separator: ".")
             return "\(labels.count > 1 ? String(labels[1]) : namespace)/\(labels[0])"
         }

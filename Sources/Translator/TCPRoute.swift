@@ -6,11 +6,16 @@ import SwiftProtobuf
 /// applies wins, as with HTTP routes; a rule without matches applies everywhere.
 enum TCPRouteTranslator {
     /// Whether an L4 match applies to this proxy: port, gateways, source labels and namespace.
-    /// `destinationSubnets` and `sourceSubnet` need per-connection address matching that a
-    /// single tcp_proxy cannot express, so rules that set them are not selected.
+    /// Matches on `destinationSubnets` or `sourceSubnet` select connections, which one
+    /// tcp_proxy cannot; they are left out here and become filter chains of their own on
+    /// sidecars (`sidecarChains`).
     static func applies(_ match: L4MatchAttributes, namespace: String, context: RouteContext) -> Bool {
-        if match.destinationSubnets?.isEmpty == false || match.sourceSubnet != nil { return false }
-        return L4Scope.applies(port: match.port, gateways: match.gateways, sourceLabels: match.sourceLabels,
+        if match.hasSubnets { return false }
+        return appliesToProxy(match, namespace: namespace, context: context)
+    }
+
+    static func appliesToProxy(_ match: L4MatchAttributes, namespace: String, context: RouteContext) -> Bool {
+        L4Scope.applies(port: match.port, gateways: match.gateways, sourceLabels: match.sourceLabels,
                                sourceNamespace: match.sourceNamespace, namespace: namespace, context: context)
     }
 
@@ -72,12 +77,33 @@ enum L4Scope {
     }
 }
 
+extension L4MatchAttributes {
+    var hasSubnets: Bool { destinationSubnets?.isEmpty == false || sourceSubnet?.isEmpty == false }
+}
+
 extension TCPRouteTranslator {
-    /// For a sidecar's TCP listener of one service port: the tcp_proxy of the oldest
-    /// mesh-bound VirtualService for that host whose `tcp` rules apply here, or nil to keep
-    /// the default (straight to `outbound|<port>||<fqdn>`).
-    static func sidecarTCPProxy(host: String, port: Int, index: MeshIndex, proxy: ProxyIdentity) -> Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy? {
-        guard let virtualService = index.meshVirtualService(for: host, visibleTo: proxy.namespace), !(virtualService.spec.tcp ?? []).isEmpty else { return nil }
-        return tcpProxy([virtualService], context: RouteContext(index: index, proxy: proxy, port: port))
+    /// A sidecar listener's chains from `virtualService`'s `tcp` rules, in order: one per
+    /// applying match on address ranges, then the first rule that applies to every
+    /// connection as the catch-all (rules after it are unreachable, as in Istio).
+    static func sidecarChains(_ virtualService: VirtualService, context: RouteContext) -> [SidecarTCPChains.Planned] {
+        let namespace = MeshSnapshot.key(virtualService.metadata).namespace
+        var chains: [SidecarTCPChains.Planned] = []
+        var claimed: Set<String> = []
+        for rule in virtualService.spec.tcp ?? [] {
+            let matches = rule.match ?? []
+            let applying = matches.filter { appliesToProxy($0, namespace: namespace, context: context) }
+            guard matches.isEmpty || !applying.isEmpty,
+                  let proxy = tcpProxy(rule.route ?? [], namespace: namespace, context: context) else { continue }
+            if matches.isEmpty || applying.contains(where: { !$0.hasSubnets }) {
+                chains.append(.init(serverNames: [], proxy: proxy))
+                return chains
+            }
+            for match in applying {
+                let chain = SidecarTCPChains.Planned(serverNames: [], destinationRanges: match.destinationSubnets ?? [],
+                                                     sourceRanges: match.sourceSubnet.map { [$0] } ?? [], proxy: proxy)
+                if claimed.insert(chain.matchKey).inserted { chains.append(chain) }
+            }
+        }
+        return chains
     }
 }

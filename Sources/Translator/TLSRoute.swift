@@ -10,8 +10,10 @@ enum TLSRouteTranslator {
         var proxy: Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy
     }
 
-    static func applies(_ match: TLSMatchAttributes, namespace: String, context: RouteContext) -> Bool {
-        if match.destinationSubnets?.isEmpty == false { return false }
+    /// Whether a TLS match applies to this proxy. On gateways a match on `destinationSubnets`
+    /// is not selected; sidecars give it a chain of its own (`includingSubnets`).
+    static func applies(_ match: TLSMatchAttributes, namespace: String, context: RouteContext, includingSubnets: Bool = false) -> Bool {
+        if !includingSubnets, match.destinationSubnets?.isEmpty == false { return false }
         return L4Scope.applies(port: match.port, gateways: match.gateways, sourceLabels: match.sourceLabels,
                                sourceNamespace: match.sourceNamespace, namespace: namespace, context: context)
     }
@@ -58,12 +60,15 @@ extension TLSRouteTranslator {
         var chains: [SidecarTCPChains.Planned] = []
         var claimed: Set<String> = []
         for rule in virtualService.spec.tls ?? [] {
-            for match in rule.match ?? [] where applies(match, namespace: namespace, context: context) {
+            for match in rule.match ?? [] where applies(match, namespace: namespace, context: context, includingSubnets: true) {
+                // A name is claimed per address range: the same SNI may route differently by destination.
+                let ranges = match.destinationSubnets ?? []
+                let scope = ranges.sorted().joined(separator: ",") + "|"
                 var names: [String] = []
-                for sni in match.sniHosts ?? [] where !sni.isEmpty && !claimed.contains(sni) && !names.contains(sni) { names.append(sni) }
+                for sni in match.sniHosts ?? [] where !sni.isEmpty && !claimed.contains(scope + sni) && !names.contains(sni) { names.append(sni) }
                 guard !names.isEmpty, let proxy = TCPRouteTranslator.tcpProxy(rule.route ?? [], namespace: namespace, context: context) else { continue }
-                claimed.formUnion(names)
-                chains.append(SidecarTCPChains.Planned(serverNames: names.contains("*") ? [] : names, proxy: proxy))
+                claimed.formUnion(names.map { scope + $0 })
+                chains.append(SidecarTCPChains.Planned(serverNames: names.contains("*") ? [] : names, destinationRanges: ranges, proxy: proxy))
             }
         }
         return chains

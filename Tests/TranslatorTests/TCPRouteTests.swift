@@ -50,9 +50,11 @@ import Testing
               - route: [{destination: {host: ratings, subset: primary, port: {number: 5432}}}]
             """)
         let proxy = ProxyIdentity(kind: .sidecar, namespace: "default")
-        let routed = try #require(TCPRouteTranslator.sidecarTCPProxy(host: "ratings.default.svc.cluster.local", port: 5432, index: index, proxy: proxy))
-        #expect(routed.cluster == "outbound|5432|primary|ratings.default.svc.cluster.local")
-        #expect(TCPRouteTranslator.sidecarTCPProxy(host: "reviews.default.svc.cluster.local", port: 9080, index: index, proxy: proxy) == nil)
+        let virtualService = try #require(index.meshVirtualService(for: "ratings.default.svc.cluster.local", visibleTo: "default"))
+        let chains = TCPRouteTranslator.sidecarChains(virtualService, context: RouteContext(index: index, proxy: proxy, port: 5432))
+        #expect(chains.count == 1 && chains[0].isCatchAll)
+        #expect(chains.first?.proxy.cluster == "outbound|5432|primary|ratings.default.svc.cluster.local")
+        #expect(index.meshVirtualService(for: "reviews.default.svc.cluster.local", visibleTo: "default") == nil)
     }
 }
 
@@ -98,6 +100,67 @@ import Testing
         #expect(proxy.weightedClusters.clusters.map(\.weight) == [90, 10])
         let admin = try Self.listener("10.0.0.11_5432", vs, proxy: ProxyIdentity(kind: .sidecar, namespace: "default", labels: ["app": "admin"]))
         #expect(try RouteFixtures.tcpProxy(admin.filterChains[0]).cluster == "outbound|5432|admin|ratings.default.svc.cluster.local")
+    }
+
+    /// `destinationSubnets` and `sourceSubnet` select connections: each applying match becomes a
+    /// chain matching those ranges, in rule order, before the catch-all.
+    @Test func subnetMatchesBecomeChainsOfTheirOwn() throws {
+        let vs = """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: ratings-db, namespace: default}
+            spec:
+              hosts: [ratings]
+              tcp:
+              - match: [{destinationSubnets: [10.0.0.0/8, 10.0.0.11]}]
+                route: [{destination: {host: ratings, subset: inside}}]
+              - match: [{sourceSubnet: "192.168.0.0/24"}, {port: 1111, sourceSubnet: "172.16.0.0/12"}]
+                route: [{destination: {host: ratings, subset: office}}]
+              - match: [{destinationSubnets: ["fd00::/8"], sourceSubnet: "fd01::1"}]
+                route: [{destination: {host: ratings, subset: v6}}]
+              - route: [{destination: {host: ratings, subset: rest}}]
+              - match: [{sourceSubnet: "10.9.0.0/16"}]
+                route: [{destination: {host: ratings, subset: unreachable}}]
+            """
+        let listener = try Self.listener("10.0.0.11_5432", vs)
+        let matches = listener.filterChains.map(\.filterChainMatch)
+        #expect(matches.map { $0.prefixRanges.map { "\($0.addressPrefix)/\($0.prefixLen.value)" } } == [["10.0.0.0/8", "10.0.0.11/32"], [], ["fd00::/8"], []])
+        #expect(matches.map { $0.sourcePrefixRanges.map { "\($0.addressPrefix)/\($0.prefixLen.value)" } } == [[], ["192.168.0.0/24"], ["fd01::1/128"], []])
+        let clusters = try listener.filterChains.map { try RouteFixtures.tcpProxy($0).cluster }
+        #expect(clusters == ["inside", "office", "v6", "rest"].map { "outbound|5432|\($0)|ratings.default.svc.cluster.local" })
+        #expect(listener.listenerFilters.isEmpty)
+
+        // Only subnet rules: connections outside them go to the service.
+        let onlySubnets = try Self.listener("10.0.0.11_5432", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: ratings-db, namespace: default}
+            spec:
+              hosts: [ratings]
+              tcp:
+              - match: [{sourceSubnet: "192.168.0.0/24"}]
+                route: [{destination: {host: ratings, subset: office}}]
+            """)
+        #expect(try onlySubnets.filterChains.map { try RouteFixtures.tcpProxy($0).cluster } == ["outbound|5432|office|ratings.default.svc.cluster.local", "outbound|5432||ratings.default.svc.cluster.local"])
+    }
+
+    @Test func tlsSubnetMatchesNarrowTheirSNIChains() throws {
+        let listener = try Self.listener("10.0.0.12_443", Self.secure + """
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: secure, namespace: default}
+            spec:
+              hosts: [secure, a.example.com]
+              tls:
+              - match: [{sniHosts: [a.example.com], destinationSubnets: [10.0.0.0/16]}]
+                route: [{destination: {host: secure, subset: near}}]
+              - match: [{sniHosts: [a.example.com]}]
+                route: [{destination: {host: secure, subset: far}}]
+            """)
+        #expect(listener.filterChains.map(\.filterChainMatch.serverNames) == [["a.example.com"], ["a.example.com"], []])
+        #expect(listener.filterChains.map { $0.filterChainMatch.prefixRanges.map(\.addressPrefix) } == [["10.0.0.0"], [], []])
+        #expect(try listener.filterChains.map { try RouteFixtures.tcpProxy($0).cluster } == ["near", "far", ""].map { "outbound|443|\($0)|secure.default.svc.cluster.local" })
     }
 
     @Test func withoutAnApplyingRuleTheServiceClusterIsUsed() throws {

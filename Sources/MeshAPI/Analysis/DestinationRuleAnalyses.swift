@@ -19,7 +19,7 @@ struct DestinationRuleHostAnalysis: MeshAnalysis {
                 if rulesByScope[scope] == nil { scopes.append(scope) }
                 rulesByScope[scope, default: []].append(rule)
             }
-            if host.contains("*") {
+            if host.contains("*" as Character) {
                 if !serviceHosts.contains(where: { HostName.matches(pattern: fqdn, host: $0) }) {
                     findings.append(rule.finding(.unknownDestinationRuleHost, "spec.host", "The host \(host) defined in the DestinationRule does not match any services in the mesh."))
                 }

@@ -141,7 +141,7 @@ struct GatewayReference: Hashable {
         if let slash = reference.firstIndex(of: "/") {
             self.namespace = String(reference[..<slash])
             self.name = String(reference[reference.index(after: slash)...])
-        } else if reference.contains(".") {
+        } else if reference.contains("." as Character) {
             let labels = reference.split(separator: ".", omittingEmptySubsequences: false)
             self.name = String(labels[0])
             self.namespace = labels.count > 1 ? String(labels[1]) : namespace

@@ -117,7 +117,7 @@ struct DestinationHostAnalysis: MeshAnalysis {
         for virtualService in context.snapshot.virtualServices {
             let namespace = virtualService.namespacedName.namespace
             for routed in virtualService.routedDestinations {
-                guard let host = routed.destination.host, !host.isEmpty, !host.contains("*") else { continue }
+                guard let host = routed.destination.host, !host.isEmpty, !host.contains("*" as Character) else { continue }
                 let hostPath = routed.fieldPath / "host"
                 guard let service = context.service(host: host, relativeTo: namespace) else {
                     let what = routed.role == .mirror ? "mirror host" : "host"

@@ -190,7 +190,7 @@ extension FindingCollector {
             let itemPath = path[index: index]
             let parts = gateway.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             if parts.count != 2 {
-                if gateway.contains(".") {
+                if gateway.contains("." as Character) {
                     let pieces = gateway.split(separator: ".").map(String.init)
                     let recommended = pieces.count > 1 ? "\(pieces[1])/\(pieces[0])" : gateway
                     warning(itemPath, "using legacy gatewayName format \"\(gateway)\"; prefer the <namespace>/<name> format: \"\(recommended)\"")

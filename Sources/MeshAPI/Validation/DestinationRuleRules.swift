@@ -25,7 +25,7 @@ enum DestinationRuleRules {
             for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
                 let path = "spec.workloadSelector.matchLabels"[key: key]
                 if key.isEmpty { out.error(path, "empty key is not supported in selector: \"\(key)=\(value)\"") }
-                if key.contains("*") || value.contains("*") { out.error(path, "wildcard is not supported in selector: \"\(key)=\(value)\"") }
+                if key.contains("*" as Character) || value.contains("*" as Character) { out.error(path, "wildcard is not supported in selector: \"\(key)=\(value)\"") }
             }
             if labels.isEmpty { out.warning("spec.workloadSelector", "workload selector specified without labels") }
         }
@@ -232,8 +232,8 @@ enum DestinationRuleRules {
             let entryPath = (path / "failover")[index: index]
             let from = entry.from ?? "", to = entry.to ?? ""
             if from == to { out.error(entryPath, "locality lb failover settings must specify different regions") }
-            if from.contains("/") || to.contains("/") { out.error(entryPath, "locality lb failover only specify region") }
-            if from.contains("*") || to.contains("*") { out.error(entryPath, "locality lb failover region should not contain '*' wildcard") }
+            if from.contains("/" as Character) || to.contains("/" as Character) { out.error(entryPath, "locality lb failover only specify region") }
+            if from.contains("*" as Character) || to.contains("*" as Character) { out.error(entryPath, "locality lb failover region should not contain '*' wildcard") }
         }
     }
 

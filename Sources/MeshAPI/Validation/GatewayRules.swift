@@ -120,9 +120,9 @@ enum GatewayRules {
         } else {
             dnsName = host
         }
-        if dnsName != "*" && !dnsName.contains(".") { problems.append("short names (non FQDN) are not allowed") }
+        if dnsName != "*" && !dnsName.contains("." as Character) { problems.append("short names (non FQDN) are not allowed") }
         if let problem = Names.wildcardDomainProblem(dnsName), !Names.isIPAddress(dnsName) { problems.append(problem) }
-        if dnsName.contains("*") && dnsName.count != 1 && !dnsName.hasPrefix("*.") {
+        if dnsName.contains("*" as Character) && dnsName.count != 1 && !dnsName.hasPrefix("*.") {
             problems.append("partial wildcard \"\(dnsName)\" not allowed")
         }
         return problems

@@ -147,7 +147,7 @@ enum Names {
                 if doubleColons == 1 { continue }
                 return false
             }
-            if index == groups.count - 1, group.contains(".") {
+            if index == groups.count - 1, group.contains("." as Character) {
                 guard isIPv4(group) else { return false }
                 count += 2
                 continue
