@@ -51,4 +51,12 @@ import Yams
             #expect(Set(rule.verbs).isSubset(of: ["get", "update"]))
         }
     }
+
+    @Test func proxyReportRoleIsConfigMapsInTheOperatorsNamespaceOnly() throws {
+        let roles = try Self.roles("proxy_report_role.yaml")
+        #expect(roles.map(\.kind) == ["Role"])
+        let rules = try #require(roles.first?.rules)
+        #expect(rules.allSatisfy { $0.apiGroups == [""] && $0.resources == ["configmaps"] })
+        #expect(Set(rules.flatMap(\.verbs)) == ["get", "list", "watch", "create", "update", "delete"])
+    }
 }

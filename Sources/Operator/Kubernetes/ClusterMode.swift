@@ -56,14 +56,24 @@ public struct ClusterMode: Sendable {
     public let runner: ClusterRunner
     public let leadership: StatusLeadership
     public let board: StatusBoard
+    /// Publishes this replica's proxy report for the leader (with leader election only).
+    public let reporter: ProxyReporter?
 
     public init(client: KubernetesClient, namespaces: [String], leaderElection: LeaderElectionOptions, generator: MeshResourceGenerator,
                 debouncer: ChangeDebouncer, snapshotCache: SnapshotCache, registry: ProxyRegistry, logger: Logger = Logger(label: "coxswain")) {
         cache = ClusterCache(client: client, namespaces: namespaces)
         board = StatusBoard()
         runner = ClusterRunner(cache: cache, generator: generator, debouncer: debouncer, snapshotCache: snapshotCache, board: board)
-        let writer = StatusWriter(client: client, cache: cache, board: board, snapshotCache: snapshotCache, registry: registry)
         var elector: LeaderElector?
+        var reports: ReplicaReports?
+        if leaderElection.enabled {
+            reports = ReplicaReports(client: client, namespace: leaderElection.leaseNamespace, identity: leaderElection.identity)
+            reporter = ProxyReporter(client: client, namespace: leaderElection.leaseNamespace, identity: leaderElection.identity,
+                                     board: board, snapshotCache: snapshotCache, registry: registry)
+        } else {
+            reporter = nil
+        }
+        let writer = StatusWriter(client: client, cache: cache, board: board, snapshotCache: snapshotCache, registry: registry, reports: reports)
         if leaderElection.enabled {
             var configuration = LeaderElectionConfiguration(leaseName: leaderElection.leaseName, namespace: leaderElection.leaseNamespace,
                                                             identity: leaderElection.identity)
@@ -79,6 +89,6 @@ public struct ClusterMode: Sendable {
     public var sources: [any ServiceLifecycle.Service] { [runner] }
     /// The status writer: started after the servers and stopped first on shutdown, so a terminating
     /// leader releases the lease at once.
-    public var stopFirst: [any ServiceLifecycle.Service] { [leadership] }
+    public var stopFirst: [any ServiceLifecycle.Service] { [leadership] + (reporter.map { [$0] } ?? []) }
     public var services: [any ServiceLifecycle.Service] { sources + stopFirst }
 }

@@ -41,6 +41,9 @@ public final class StatusBoard: Sendable {
 
     public func entry(_ key: MeshObjectKey) -> Entry? { state.withLock { $0.entries[key] } }
 
+    /// Every object's entry, as of the last pass.
+    public var entries: [MeshObjectKey: Entry] { state.withLock { $0.entries } }
+
     /// How many passes have been recorded (0 until the caches synced once).
     public var passes: Int { state.withLock { $0.passes } }
 

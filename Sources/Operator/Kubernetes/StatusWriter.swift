@@ -26,6 +26,8 @@ public final class StatusWriter: Sendable {
     private let resyncPeriod: Duration
     private let logger: Logger
     private let events: EventRecorder
+    /// The other replicas' proxy reports (nil with one replica): their proxies count in `Programmed` too.
+    private let reports: ReplicaReports?
     private let writes: Counter
     private let conflicts: Counter
     /// What this writer last wrote per object, and the resourceVersion it wrote over: while the cache
@@ -37,8 +39,9 @@ public final class StatusWriter: Sendable {
 
     public init(client: KubernetesClient, cache: ClusterCache, board: StatusBoard, snapshotCache: SnapshotCache, registry: ProxyRegistry,
                 fieldManager: String = "coxswain", workers: Int = 4, resyncPeriod: Duration = .seconds(10),
-                countRefreshInterval: Duration = .seconds(30),
+                countRefreshInterval: Duration = .seconds(30), reports: ReplicaReports? = nil,
                 logger: Logger = Logger(label: "coxswain.status")) {
+        self.reports = reports
         self.client = client
         self.cache = cache
         self.board = board
@@ -87,6 +90,10 @@ public final class StatusWriter: Sendable {
             group.addTask { for await _ in self.board.updates() { trigger.yield() } }
             group.addTask { for await _ in published.changes { trigger.yield() } }
             group.addTask { for await _ in proxyChanges { trigger.yield() } }
+            if let reports = self.reports {
+                group.addTask { await reports.informer.run() }
+                group.addTask { for await _ in reports.informer.subscribe(bufferingPolicy: .bufferingNewest(1)) { trigger.yield() } }
+            }
             group.addTask {
                 while !Task.isCancelled {
                     trigger.yield()
@@ -105,7 +112,7 @@ public final class StatusWriter: Sendable {
     /// Queues, on its kind's controller, every object whose status is not what it should be.
     func sweep(into queues: [MeshKind: WorkQueue<ObjectKey>]) async {
         guard board.passes > 0 else { return }
-        var programmed = await ProgrammedLookup(snapshotCache: snapshotCache, registry: registry)
+        var programmed = await ProgrammedLookup(snapshotCache: snapshotCache, registry: registry, others: reports?.others() ?? [])
         let now = StatusComputer.timestamp()
         for (kind, queue) in queues {
             for object in cache.objects(kind) {
@@ -123,7 +130,7 @@ public final class StatusWriter: Sendable {
     private func statusToWrite(_ key: MeshObjectKey, object: UnstructuredObject, programmed: inout ProgrammedLookup,
                                now: String) async -> (current: ObjectStatus?, desired: ObjectStatus)? {
         guard let entry = board.entry(key), entry.evaluation.generation == (object.metadata.generation ?? 0) else { return nil }
-        let state = await programmed.state(entry.cacheGeneration)
+        let state = await programmed.state(of: key, entry)
         if entry.evaluation.isAccepted, await programmed.isSettling(entry.cacheGeneration, state) { return nil }
         let current = ObjectStatus(json: object.object["status"])
         let desired = StatusComputer.desired(entry.evaluation, programmed: state, current: current, now: now)
@@ -163,7 +170,7 @@ public final class StatusWriter: Sendable {
                 object = try await resource.get(key.name, namespace: key.namespace)
             }
             fresh = true
-            var programmed = await ProgrammedLookup(snapshotCache: snapshotCache, registry: registry)
+            var programmed = await ProgrammedLookup(snapshotCache: snapshotCache, registry: registry, others: reports?.others() ?? [])
             guard let (current, desired) = await statusToWrite(key, object: object, programmed: &programmed, now: StatusComputer.timestamp())
             else { return }
             var updated = object
@@ -210,12 +217,20 @@ struct ProgrammedLookup {
     private let current: UInt64
     private let registry: ProxyRegistry
     private let snapshotCache: SnapshotCache
+    /// The other replicas' reports, read once per sweep.
+    private let others: [ProxyReport]
     private var answers: [UInt64: ProgrammedState] = [:]
 
-    init(snapshotCache: SnapshotCache, registry: ProxyRegistry) async {
+    init(snapshotCache: SnapshotCache, registry: ProxyRegistry, others: [ProxyReport] = []) async {
         current = await snapshotCache.generation
         self.registry = registry
         self.snapshotCache = snapshotCache
+        self.others = others
+    }
+
+    /// An object's state over the proxies of every replica: this one's, plus the others' reports.
+    mutating func state(of key: MeshObjectKey, _ entry: StatusBoard.Entry) async -> ProgrammedState {
+        ProxyReport.merge(await state(entry.cacheGeneration), key: key, generation: entry.evaluation.generation, reports: others)
     }
 
     /// Not programmed yet, but about to be: not published yet, or published moments ago and not
