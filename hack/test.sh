@@ -17,12 +17,17 @@ if [ $# -gt 0 ]; then
     exec swift test "$@"
 fi
 
-# Two runs of one build. Swift Testing runs every test of a process at once on
-# the cooperative pool, which has one thread per core. The pure suites below
+# Three runs of one build. Swift Testing runs every test of a process at once
+# on the cooperative pool, which has one thread per core. The pure suites below
 # compute without suspending; next to them on two cores, the suites that talk
 # to servers and subprocesses waited 30 s or more for a thread and hit their
-# deadlines. So the CPU-bound suites run first, on their own.
+# deadlines. So the CPU-bound suites run first, on their own. The end-to-end
+# suites (operator processes, Python's xDS client, kubectl), which time how fast
+# traffic and status follow a change, run last, away from the stress tests of the
+# API machinery.
 cpu_bound='^(EnvoyAPITests|MeshAPITests|TranslatorTests|KubernetesAPITests|XDSServerTests)\.'
+end_to_end='^CoxswainCLITests\.'
 swift build --build-tests
 swift test --skip-build --filter "$cpu_bound"
-swift test --skip-build --skip "$cpu_bound"
+swift test --skip-build --skip "$cpu_bound" --skip "$end_to_end"
+swift test --skip-build --filter "$end_to_end"

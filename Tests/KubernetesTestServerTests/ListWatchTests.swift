@@ -171,8 +171,10 @@ struct ListWatchTests {
             let (_, events) = try await client.watch("/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1")
             for try await _ in events {}
             let elapsed = ContinuousClock.now - start
+            // Ended by the 1 s timeout, not by the test's own time limit; the upper bound is generous
+            // because two-core CI machines run this next to the API machinery's stress tests.
             #expect(elapsed >= .milliseconds(900))
-            #expect(elapsed < .seconds(20))
+            #expect(elapsed < .seconds(60))
             try await Task.sleep(for: .milliseconds(200))
             #expect(await server.openWatchCount == 0)
         }

@@ -84,9 +84,10 @@ import Testing
             let follower = ClusterModeTests.Replica(client: client, identity: "follower")
             let following = Task { await follower.run() }
             defer { following.cancel() }
+            // The follower has published the translation that carries the VirtualService.
             let followerServes = try await ClusterModeTests.eventually {
-                guard follower.mode.board.entry(Self.reviews) != nil else { return false }
-                return await follower.snapshotCache.generation > 0
+                guard let entry = follower.mode.board.entry(Self.reviews) else { return false }
+                return await follower.snapshotCache.generation >= entry.cacheGeneration
             }
             #expect(followerServes)
 
