@@ -61,6 +61,9 @@ public final class HTTPTransport: Sendable {
             throw KubernetesError.configuration("TLS material is not valid PEM: \(error)")
         }
         if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        // Closing a connection waits for the server's close_notify, 5 s by default. A server busy
+        // streaming a watch may never send it, and closing the client at exit then took those 5 s.
+        tls.shutdownTimeout = .milliseconds(250)
         self.tls = tls
         var http = HTTPClient.Configuration(tlsConfiguration: tls)
         // Every watch holds an HTTP/1.1 connection for minutes; AsyncHTTPClient's default of 8 per host

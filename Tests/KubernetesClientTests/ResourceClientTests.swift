@@ -167,6 +167,27 @@ struct ResourceClientTests {
         }
     }
 
+    /// A process exits by closing its client after its watches end. TLS waits for the server's
+    /// close_notify, which a server streaming a watch may not send: the client gives up quickly
+    /// (it took NIOSSL's default of 5 s before).
+    @Test func closingTheClientAfterAWatchIsPrompt() async throws {
+        let server = try await TestAPIServer.start(TestAPIServerConfiguration())
+        let client = try KubernetesClient(configuration: try ClientConfiguration.from(try Kubeconfig.parse(server.kubeconfig())))
+        let maps = client.resource(ConfigMap.self, .configMap)
+        let watching = Task {
+            let stream = try await maps.watch(namespace: "default", options: WatchOptions(allowWatchBookmarks: true, timeoutSeconds: 290))
+            for try await _ in stream {}
+        }
+        try await Task.sleep(for: .seconds(1))
+        watching.cancel()
+        _ = await watching.result
+        let start = ContinuousClock.now
+        let closed = await client.shutdown(within: .seconds(4))
+        #expect(closed, "the client did not close within 4 s")
+        #expect(ContinuousClock.now - start < .seconds(4))
+        try await server.shutdown()
+    }
+
     @Test func badInputGivesClearErrors() async throws {
         try await withServer { server, client in
             let maps = client.resource(ConfigMap.self, .configMap)
