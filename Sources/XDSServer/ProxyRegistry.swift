@@ -124,6 +124,9 @@ public actor ProxyRegistry {
         notify()
     }
 
+    /// How many proxies are connected.
+    public var connectedCount: Int { proxies.count }
+
     /// Every connected proxy, ordered by id.
     public func statuses() -> [ProxyStatus] {
         proxies.values.sorted { ($0.id, $0.connectedAt) < ($1.id, $1.connectedAt) }

@@ -64,16 +64,9 @@ public struct ClusterMode: Sendable {
         cache = ClusterCache(client: client, namespaces: namespaces)
         board = StatusBoard()
         runner = ClusterRunner(cache: cache, generator: generator, debouncer: debouncer, snapshotCache: snapshotCache, board: board)
+        // With several replicas: the lease, and the proxy reports that let the leader count every replica's proxies.
         var elector: LeaderElector?
         var reports: ReplicaReports?
-        if leaderElection.enabled {
-            reports = ReplicaReports(client: client, namespace: leaderElection.leaseNamespace, identity: leaderElection.identity)
-            reporter = ProxyReporter(client: client, namespace: leaderElection.leaseNamespace, identity: leaderElection.identity,
-                                     board: board, snapshotCache: snapshotCache, registry: registry)
-        } else {
-            reporter = nil
-        }
-        let writer = StatusWriter(client: client, cache: cache, board: board, snapshotCache: snapshotCache, registry: registry, reports: reports)
         if leaderElection.enabled {
             var configuration = LeaderElectionConfiguration(leaseName: leaderElection.leaseName, namespace: leaderElection.leaseNamespace,
                                                             identity: leaderElection.identity)
@@ -81,7 +74,13 @@ public struct ClusterMode: Sendable {
             configuration.renewDeadline = leaderElection.renewDeadline
             configuration.retryPeriod = leaderElection.retryPeriod
             elector = LeaderElector(client: client, configuration: configuration)
+            reports = ReplicaReports(client: client, namespace: leaderElection.leaseNamespace, identity: leaderElection.identity)
+            reporter = ProxyReporter(client: client, namespace: leaderElection.leaseNamespace, identity: leaderElection.identity,
+                                     board: board, snapshotCache: snapshotCache, registry: registry)
+        } else {
+            reporter = nil
         }
+        let writer = StatusWriter(client: client, cache: cache, board: board, snapshotCache: snapshotCache, registry: registry, reports: reports)
         leadership = StatusLeadership(elector: elector, writer: writer)
     }
 

@@ -94,7 +94,7 @@ public final class ProxyReporter: ServiceLifecycle.Service, Sendable {
         let entries = board.entries
         let published = await snapshotCache.generation
         var states: [UInt64: (synced: Int, total: Int, firstNack: ProxyRegistry.Nack?)] = [:]
-        var report = ProxyReport(replica: identity, proxies: await registry.upToDate(generation: 0).total, renewed: Date())
+        var report = ProxyReport(replica: identity, proxies: await registry.connectedCount, renewed: Date())
         for (key, entry) in entries {
             let state: (synced: Int, total: Int, firstNack: ProxyRegistry.Nack?)
             if let known = states[entry.cacheGeneration] {
