@@ -52,15 +52,7 @@ public final class ProxyReporter: ServiceLifecycle.Service, Sendable {
         let published = await snapshotCache.subscribe()
         let proxyChanges = await registry.changes()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { for await _ in self.board.updates() { trigger.yield() } }
-            group.addTask { for await _ in published.changes { trigger.yield() } }
-            group.addTask { for await _ in proxyChanges { trigger.yield() } }
-            group.addTask {
-                while !Task.isCancelled {
-                    trigger.yield()
-                    try? await Task.sleep(for: self.heartbeat)
-                }
-            }
+            ProgressSignals.feed(&group, into: trigger, board: board, published: published.changes, proxyChanges: proxyChanges, tick: heartbeat)
             group.addTask {
                 var written: (report: ProxyReport, object: UnstructuredObject?, at: ContinuousClock.Instant)?
                 for await _ in signal {

@@ -60,3 +60,21 @@ public final class StatusBoard: Sendable {
         return stream
     }
 }
+
+/// What moves an object's progress on the proxies — a compile pass, a publication, a proxy's
+/// acknowledgement — plus a periodic tick, all coalesced into one trigger. The status writer
+/// and the proxy reporter both wake on these.
+enum ProgressSignals {
+    static func feed(_ group: inout TaskGroup<Void>, into trigger: AsyncStream<Void>.Continuation, board: StatusBoard,
+                     published: AsyncStream<UInt64>, proxyChanges: AsyncStream<Void>, tick period: Duration) {
+        group.addTask { for await _ in board.updates() { trigger.yield() } }
+        group.addTask { for await _ in published { trigger.yield() } }
+        group.addTask { for await _ in proxyChanges { trigger.yield() } }
+        group.addTask {
+            while !Task.isCancelled {
+                trigger.yield()
+                try? await Task.sleep(for: period)
+            }
+        }
+    }
+}

@@ -87,18 +87,10 @@ public final class StatusWriter: Sendable {
             for controller in controllers.values {
                 group.addTask { try? await controller.run() }
             }
-            group.addTask { for await _ in self.board.updates() { trigger.yield() } }
-            group.addTask { for await _ in published.changes { trigger.yield() } }
-            group.addTask { for await _ in proxyChanges { trigger.yield() } }
+            ProgressSignals.feed(&group, into: trigger, board: board, published: published.changes, proxyChanges: proxyChanges, tick: resyncPeriod)
             if let reports = self.reports {
                 group.addTask { await reports.informer.run() }
                 group.addTask { for await _ in reports.informer.subscribe(bufferingPolicy: .bufferingNewest(1)) { trigger.yield() } }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    trigger.yield()
-                    try? await Task.sleep(for: self.resyncPeriod)
-                }
             }
             group.addTask {
                 for await _ in signal { await self.sweep(into: queues) }
