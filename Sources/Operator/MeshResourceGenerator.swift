@@ -76,7 +76,11 @@ public final class MeshResourceGenerator: ResourceGenerator {
         var result: [String: [XDSResource]] = [:]
         let wanted = { (type: String) in types?.contains(type) ?? true }
         if wanted(TypeURL.listener) { result[TypeURL.listener] = pack(resources.listeners, name: \.name) }
-        if wanted(TypeURL.routeConfiguration) { result[TypeURL.routeConfiguration] = pack(resources.routes, name: \.name) }
+        if wanted(TypeURL.routeConfiguration) {
+            // Route configurations are shared by proxies of one route scope, for this index only.
+            let routes = index.routeMemo.attachment("xds-packed") { PackedResources() }
+            result[TypeURL.routeConfiguration] = routes.pack(resources.routes, scope: Translator.routeScope(index, proxy: identity), name: \.name)
+        }
         if wanted(TypeURL.cluster) { result[TypeURL.cluster] = shared.pack(resources.clusters, scope: "cds|" + scope, name: \.name) }
         if wanted(TypeURL.clusterLoadAssignment) {
             result[TypeURL.clusterLoadAssignment] = shared.pack(resources.endpoints, scope: "eds|" + scope, name: \.clusterName)

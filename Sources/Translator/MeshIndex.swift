@@ -58,6 +58,10 @@ public struct MeshIndex: Sendable {
     public var domainSuffix: String { snapshot.domainSuffix }
     /// Clusters and endpoints already built from this index (or still valid from the previous one).
     public let memo: TranslationMemo
+    /// Route configurations built from this index; never carried to the next one.
+    public let routeMemo = RouteMemo()
+    /// Whether any VirtualService matches on `sourceLabels`: only then do a sidecar's routes depend on its labels.
+    public let matchesSourceLabels: Bool
 
     /// Indexes `snapshot`, keeping from `previous` the translation results the differences between
     /// the two cannot have changed.
@@ -142,6 +146,11 @@ public struct MeshIndex: Sendable {
         destinationRulesByHost = rules
         endpointsByServicePort = Self.indexEndpoints(snapshot, services: services)
         self.leftOut = leftOut
+        matchesSourceLabels = snapshot.virtualServices.contains { vs in
+            (vs.spec.http ?? []).contains { $0.match?.contains { $0.sourceLabels?.isEmpty == false } == true }
+                || (vs.spec.tcp ?? []).contains { $0.match?.contains { $0.sourceLabels?.isEmpty == false } == true }
+                || (vs.spec.tls ?? []).contains { $0.match?.contains { $0.sourceLabels?.isEmpty == false } == true }
+        }
     }
 
     /// `namespace/name` of a gateway reference written in a VirtualService in `namespace`.

@@ -12,7 +12,7 @@ import Synchronization
 public final class TranslationMemo: Sendable {
     private let clusters = Mutex<[String: [Envoy_Config_Cluster_V3_Cluster]]>([:])
     private let assignments = Mutex<[String: Envoy_Config_Endpoint_V3_ClusterLoadAssignment]>([:])
-    private let attachments = Mutex<[String: any Sendable]>([:])
+    private let attachments = MemoAttachments()
 
     public init() {}
 
@@ -20,12 +20,7 @@ public final class TranslationMemo: Sendable {
     /// keeps the serialized clusters and endpoints here), made on first use. Not carried by
     /// ``init(clustersOf:)``.
     public func attachment<Value: Sendable>(_ key: String, make: () -> Value) -> Value {
-        attachments.withLock { attachments in
-            if let existing = attachments[key] as? Value { return existing }
-            let made = make()
-            attachments[key] = made
-            return made
-        }
+        attachments.value(key, make: make)
     }
 
     /// A memo holding the clusters of `other` (after a change to endpoints only).
@@ -51,5 +46,57 @@ public final class TranslationMemo: Sendable {
         let built = build()
         assignments.withLock { $0[key] = built }
         return built
+    }
+}
+
+/// Route configurations shared by proxies of different cache keys, for one mesh index only:
+/// routes read VirtualServices, so unlike ``TranslationMemo`` nothing here outlives a change.
+///
+/// A sidecar's route configuration depends on its namespace, and on its labels only when some
+/// VirtualService matches on `sourceLabels`; so sidecars of twenty workloads in five namespaces
+/// build (and serialize) five copies of every route configuration, not twenty.
+public final class RouteMemo: Sendable {
+    private let configurations = Mutex<[String: Envoy_Config_Route_V3_RouteConfiguration]>([:])
+    private let referenced = Mutex<[String: Set<String>]>([:])
+    private let attachments = MemoAttachments()
+
+    public init() {}
+
+    /// The route configuration `name` for proxies of `scope` (see ``Translator/routeScope(_:proxy:)``),
+    /// built by `build` the first time. Two proxies asking at once may both build; they build the same thing.
+    func configuration(scope: String, name: String, build: () -> Envoy_Config_Route_V3_RouteConfiguration) -> Envoy_Config_Route_V3_RouteConfiguration {
+        let key = scope + "|" + name
+        if let known = configurations.withLock({ $0[key] }) { return known }
+        let built = build()
+        configurations.withLock { $0[key] = built }
+        return built
+    }
+
+    /// The clusters route configuration `name` of `scope` sends traffic to.
+    func referencedClusters(scope: String, name: String, find: () -> Set<String>) -> Set<String> {
+        let key = scope + "|" + name
+        if let known = referenced.withLock({ $0[key] }) { return known }
+        let found = find()
+        referenced.withLock { $0[key] = found }
+        return found
+    }
+
+    /// State a consumer keeps for this index's routes (the xDS generator keeps their serialized form here).
+    public func attachment<Value: Sendable>(_ key: String, make: () -> Value) -> Value {
+        attachments.value(key, make: make)
+    }
+}
+
+/// What consumers hang off a memo, by key, made on first use.
+final class MemoAttachments: Sendable {
+    private let values = Mutex<[String: any Sendable]>([:])
+
+    func value<Value: Sendable>(_ key: String, make: () -> Value) -> Value {
+        values.withLock { values in
+            if let existing = values[key] as? Value { return existing }
+            let made = make()
+            values[key] = made
+            return made
+        }
     }
 }

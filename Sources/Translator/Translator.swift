@@ -29,14 +29,23 @@ public enum Translator {
         case .sidecar:
             let (listeners, ports) = ListenerTranslator.sidecarListeners(index, proxy: proxy)
             resources.listeners = listeners
-            resources.routes = ports.map { VirtualHostTranslator.sidecarRouteConfiguration(port: $0, index: index, proxy: proxy) }
-            resources.clusters = outboundClusters(index, proxy) + [PassthroughCluster.cluster()]
+            let scope = routeScope(index, proxy: proxy)
+            resources.routes = ports.map { port in
+                index.routeMemo.configuration(scope: scope, name: String(port)) {
+                    VirtualHostTranslator.sidecarRouteConfiguration(port: port, index: index, proxy: proxy)
+                }
+            }
+            // PassthroughCluster sorts before every `outbound|…` name: the list stays sorted.
+            resources.clusters = [PassthroughCluster.cluster()] + outboundClusters(index, proxy)
         case .grpc:
             resources.listeners = ListenerTranslator.grpcListeners(index)
+            let scope = routeScope(index, proxy: proxy)
             resources.routes = index.serviceOrder.flatMap { fqdn -> [Envoy_Config_Route_V3_RouteConfiguration] in
                 guard let service = index.services[fqdn] else { return [] }
-                return service.ports.filter { $0.protocolKind != .udp }.map {
-                    VirtualHostTranslator.grpcRouteConfiguration(service: service, port: $0.port, index: index, proxy: proxy)
+                return service.ports.filter { $0.protocolKind != .udp }.map { port in
+                    index.routeMemo.configuration(scope: scope, name: GRPCListenerNaming.name(fqdn: fqdn, port: port.port)) {
+                        VirtualHostTranslator.grpcRouteConfiguration(service: service, port: port.port, index: index, proxy: proxy)
+                    }
                 }
             }
             resources.clusters = outboundClusters(index, proxy)
@@ -48,7 +57,7 @@ public enum Translator {
             resources.findings += gateway.findings
             resources.clusters = outboundClusters(index, proxy)
         }
-        completeReferencedClusters(&resources)
+        completeReferencedClusters(&resources, routeScope: proxy.kind == .gateway ? nil : routeScope(index, proxy: proxy), memo: index.routeMemo)
         resources.endpoints = resources.clusters.filter { $0.type == .eds }.map { cluster in
             index.memo.assignment(cluster: cluster.name, namespace: proxy.namespace) {
                 EndpointTranslator.assignment(cluster: cluster.name, index: index, clientNamespace: proxy.namespace)
@@ -59,9 +68,19 @@ public enum Translator {
         return resources
     }
 
+    /// What a proxy's route configurations depend on besides the mesh: its kind and namespace,
+    /// and its labels for gateways (which Gateways select it) or when a VirtualService matches
+    /// `sourceLabels`. Proxies with equal scopes get equal route configurations of a name.
+    public static func routeScope(_ index: MeshIndex, proxy: ProxyIdentity) -> String {
+        let labelsMatter = proxy.kind == .gateway || index.matchesSourceLabels
+        let labels = labelsMatter ? proxy.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") : "*"
+        return "\(proxy.kind.rawValue)|\(proxy.namespace)|\(labels)"
+    }
+
+    /// Sorted by name when built, so that every proxy sharing them sorts nothing.
     private static func outboundClusters(_ index: MeshIndex, _ proxy: ProxyIdentity) -> [Envoy_Config_Cluster_V3_Cluster] {
         index.memo.outboundClusters(kind: proxy.kind, namespace: proxy.namespace) {
-            ClusterTranslator.outboundClusters(index, clientNamespace: proxy.namespace, proxyKind: proxy.kind)
+            EnvoyResources.sorted(ClusterTranslator.outboundClusters(index, clientNamespace: proxy.namespace, proxyKind: proxy.kind), by: \.name)
         }
     }
 
@@ -74,11 +93,19 @@ public enum Translator {
     /// proxy never sees a route to a cluster it does not have. One with no definition (a
     /// subset no DestinationRule defines yet) is emitted empty: traffic to it fails fast
     /// with 503 until the definition arrives.
-    static func completeReferencedClusters(_ resources: inout EnvoyResources) {
-        var known = Set(resources.clusters.map(\.name))
-        for name in ReferencedClusters.names(in: resources).sorted() where !known.contains(name) {
+    /// With a `routeScope`, what each route configuration names is looked up in `memo` (route
+    /// configurations of one name and scope are equal, see ``routeScope(_:proxy:)``).
+    static func completeReferencedClusters(_ resources: inout EnvoyResources, routeScope: String? = nil, memo: RouteMemo? = nil) {
+        let referenced = ReferencedClusters.names(in: resources) { configuration in
+            guard let routeScope, let memo else { return ReferencedClusters.names(in: configuration) }
+            return memo.referencedClusters(scope: routeScope, name: configuration.name) { ReferencedClusters.names(in: configuration) }
+        }
+        var known: Set<String>?
+        for name in referenced.sorted() {
+            if known == nil { known = Set(resources.clusters.map(\.name)) }
+            guard known?.contains(name) == false else { continue }
             resources.clusters.append(ClusterTranslator.edsCluster(named: name))
-            known.insert(name)
+            known?.insert(name)
             resources.findings.append("cluster \(name) is routed to but nothing defines it (missing service, port or subset); requests to it get 503")
         }
     }
@@ -95,9 +122,12 @@ extension EnvoyResources {
 
     /// Sorts by a key read once per element: reading a field of a generated message goes through
     /// its storage box, and a sort reads keys O(n log n) times.
-    private static func sorted<M>(_ messages: [M], by key: (M) -> String) -> [M] {
+    /// Lists that are sorted already (shared clusters, their endpoints) are returned as they are.
+    static func sorted<M>(_ messages: [M], by key: (M) -> String) -> [M] {
         guard messages.count > 1 else { return messages }
-        return messages.map { (key($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        let keys = messages.map(key)
+        if zip(keys, keys.dropFirst()).allSatisfy({ $0 <= $1 }) { return messages }
+        return zip(keys, messages).sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// `{"listeners":[…],"routes":[…],"clusters":[…],"endpoints":[…],"secrets":[…]}` with each
@@ -131,19 +161,14 @@ extension EnvoyResources {
 /// Every cluster name a proxy's listeners and routes send traffic to.
 enum ReferencedClusters {
     static func names(in resources: EnvoyResources) -> Set<String> {
+        names(in: resources, routes: names(in:))
+    }
+
+    /// `routes` gives what one route configuration names (possibly remembered).
+    static func names(in resources: EnvoyResources, routes: (Envoy_Config_Route_V3_RouteConfiguration) -> Set<String>) -> Set<String> {
         var names: Set<String> = []
         for configuration in resources.routes {
-            for host in configuration.virtualHosts {
-                for route in host.routes {
-                    guard case .route(let action)? = route.action else { continue }
-                    switch action.clusterSpecifier {
-                    case .cluster(let name)?: names.insert(name)
-                    case .weightedClusters(let weighted)?: names.formUnion(weighted.clusters.map(\.name))
-                    default: break
-                    }
-                    names.formUnion(action.requestMirrorPolicies.map(\.cluster))
-                }
-            }
+            names.formUnion(routes(configuration))
         }
         for listener in resources.listeners {
             for chain in listener.filterChains {
@@ -155,6 +180,23 @@ enum ReferencedClusters {
                     default: break
                     }
                 }
+            }
+        }
+        return names
+    }
+
+    /// The clusters one route configuration's routes and mirrors name.
+    static func names(in configuration: Envoy_Config_Route_V3_RouteConfiguration) -> Set<String> {
+        var names: Set<String> = []
+        for host in configuration.virtualHosts {
+            for route in host.routes {
+                guard case .route(let action)? = route.action else { continue }
+                switch action.clusterSpecifier {
+                case .cluster(let name)?: names.insert(name)
+                case .weightedClusters(let weighted)?: names.formUnion(weighted.clusters.map(\.name))
+                default: break
+                }
+                names.formUnion(action.requestMirrorPolicies.map(\.cluster))
             }
         }
         return names

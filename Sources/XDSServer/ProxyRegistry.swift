@@ -145,10 +145,16 @@ public actor ProxyRegistry {
         var synced = 0
         var firstNack: Nack?
         for status in proxies.values {
-            let types = status.types.values.filter { $0.sentVersion != nil }
-            if !types.isEmpty && types.allSatisfy({ ($0.ackedGeneration ?? 0) >= generation }) {
+            // No intermediate arrays: status writers and benchmarks ask this often, of thousands of proxies.
+            var sentAny = false
+            var current = true
+            for type in status.types.values where type.sentVersion != nil {
+                sentAny = true
+                if (type.ackedGeneration ?? 0) < generation { current = false; break }
+            }
+            if sentAny && current {
                 synced += 1
-            } else if firstNack == nil, let nack = types.first(where: { $0.lastNack != nil && $0.lastNack?.nonce == $0.sentNonce })?.lastNack {
+            } else if firstNack == nil, let nack = status.types.values.first(where: { $0.sentVersion != nil && $0.lastNack != nil && $0.lastNack?.nonce == $0.sentNonce })?.lastNack {
                 firstNack = nack
             }
         }

@@ -48,7 +48,11 @@ public struct ResourceSnapshot: Sendable, Hashable {
         var version: String
 
         init(_ byName: [String: XDSResource]) {
-            list = byName.values.sorted { $0.name < $1.name }
+            self.init(sorted: byName.values.sorted { $0.name < $1.name })
+        }
+
+        init(sorted list: [XDSResource]) {
+            self.list = list
             version = ResourceVersion.of(list)
         }
     }
@@ -57,7 +61,11 @@ public struct ResourceSnapshot: Sendable, Hashable {
         self.resources = resources.mapValues { list in
             Dictionary(list.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         }
-        ordered = self.resources.mapValues(OrderedResources.init)
+        // Translation hands over lists sorted by name with unique names: kept as they are, not sorted again.
+        ordered = resources.mapValues { list in
+            let names = list.lazy.map(\.name)
+            return zip(names, names.dropFirst()).allSatisfy({ $0 < $1 }) ? OrderedResources(sorted: list) : OrderedResources(Dictionary(list.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
+        }
     }
 
     public subscript(typeURL: String) -> [String: XDSResource] {
@@ -71,6 +79,11 @@ public struct ResourceSnapshot: Sendable, Hashable {
     /// The resources of one type, sorted by name (responses are deterministic).
     public func sorted(_ typeURL: String) -> [XDSResource] {
         ordered[typeURL]?.list ?? []
+    }
+
+    /// The version of every resource of a type: when it is unchanged, so is any selection from them.
+    func version(of typeURL: String) -> String? {
+        ordered[typeURL]?.version
     }
 
     /// The resources of one type with these names, in name order, and their version; the
@@ -100,13 +113,18 @@ public enum ResourceVersion {
     public static func of(_ resources: [XDSResource]) -> String {
         var hash = fnvOffset
         for resource in resources {
-            hash = fnv1a(resource.name.utf8, seed: hash)
-            hash = fnv1a(resource.version.utf8, seed: hash)
+            hash = fnv1a(resource.name, seed: hash)
+            hash = fnv1a(resource.version, seed: hash)
         }
         return hex(hash)
     }
 
     static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    static func fnv1a(_ string: String, seed: UInt64) -> UInt64 {
+        var string = string
+        return string.withUTF8 { fnv1a($0, seed: seed) }
+    }
 
     static func fnv1a(_ bytes: some Sequence<UInt8>, seed: UInt64) -> UInt64 {
         var hash = seed

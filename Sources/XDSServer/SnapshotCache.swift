@@ -20,7 +20,7 @@ public actor SnapshotCache {
     private var entries: [String: Entry] = [:]
     /// Snapshots being built, per cache key, with the generation they are built for.
     private var building: [String: (generation: UInt64, task: Task<ResourceSnapshot, Never>)] = [:]
-    private var subscribers: [Int: AsyncStream<UInt64>.Continuation] = [:]
+    private var subscribers: [Int: (notify: @Sendable (UInt64) -> Void, end: @Sendable () -> Void)] = [:]
     private var nextSubscriber = 0
     /// When each recent generation was published, for convergence metrics.
     private var publishedAt: [UInt64: ContinuousClock.Instant] = [:]
@@ -66,7 +66,7 @@ public actor SnapshotCache {
         if changeLog.count > 64 { changeLog.removeFirst(changeLog.count - 64) }
         publishedAt[generation] = .now
         publishedAt = publishedAt.filter { $0.key + 64 > generation }
-        for continuation in subscribers.values { continuation.yield(generation) }
+        for subscriber in subscribers.values { subscriber.notify(generation) }
     }
 
     /// When a generation was published; nil once it is too old to matter.
@@ -74,17 +74,28 @@ public actor SnapshotCache {
         publishedAt[generation]
     }
 
-    /// A stream of generations, newest only: a slow stream skips straight to the latest.
+    /// Calls `onChange` with the new generation after every change, until ``unsubscribe(_:)``.
+    /// It runs on the cache's executor, so it must only hand the news on (to a stream's events).
+    public func subscribe(_ onChange: @escaping @Sendable (UInt64) -> Void) -> Int {
+        subscribe(onChange, end: {})
+    }
+
+    /// A stream of generations, newest only: a slow reader skips straight to the latest.
     public func subscribe() -> (id: Int, changes: AsyncStream<UInt64>) {
         let (stream, continuation) = AsyncStream.makeStream(of: UInt64.self, bufferingPolicy: .bufferingNewest(1))
-        let id = nextSubscriber
-        nextSubscriber += 1
-        subscribers[id] = continuation
+        let id = subscribe({ continuation.yield($0) }, end: { continuation.finish() })
         return (id, stream)
     }
 
+    private func subscribe(_ onChange: @escaping @Sendable (UInt64) -> Void, end: @escaping @Sendable () -> Void) -> Int {
+        let id = nextSubscriber
+        nextSubscriber += 1
+        subscribers[id] = (onChange, end)
+        return id
+    }
+
     public func unsubscribe(_ id: Int) {
-        subscribers.removeValue(forKey: id)?.finish()
+        subscribers.removeValue(forKey: id)?.end()
     }
 
     /// Drops cached snapshots no connected proxy uses.

@@ -12,6 +12,9 @@ struct StateOfTheWorldSession {
         var sentVersion: String?
         var sentNonce: String?
         var sentGeneration: UInt64?
+        /// The version of all the type's resources the last response was selected from, while the
+        /// subscription stays as it was: a push that finds it unchanged skips selecting again.
+        var selectedFrom: String?
     }
 
     let cache: SnapshotCache
@@ -68,6 +71,7 @@ struct StateOfTheWorldSession {
         state.wildcard = wildcard
         // Every ACK repeats the subscription; keep the shared copy unless it changed.
         if namesChanged { state.names = SubscriptionNames.shared(names) }
+        if subscriptionChanged { state.selectedFrom = nil }
         types[typeURL] = state
         if subscriptionChanged, let proxy {
             let (snapshot, generation) = await cache.snapshot(for: proxy)
@@ -104,7 +108,14 @@ struct StateOfTheWorldSession {
     ) async throws -> Bool {
         guard var state = types[typeURL] else { return false }
         let started = ContinuousClock.now
+        let source = snapshot.version(of: typeURL)
+        if !force, let source, source == state.selectedFrom {
+            state.sentGeneration = generation
+            types[typeURL] = state
+            return false
+        }
         let (resources, version) = snapshot.selecting(typeURL, names: state.wildcard ? nil : state.names)
+        state.selectedFrom = source
         if !force && version == state.sentVersion {
             state.sentGeneration = generation
             types[typeURL] = state

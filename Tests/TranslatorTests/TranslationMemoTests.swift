@@ -131,4 +131,36 @@ import Testing
         let v1 = Translator.translate(relabelled, proxy: Self.proxies[0]).endpoints.first { $0.clusterName == "outbound|9080|v1|reviews.default.svc.cluster.local" }
         #expect(v1?.endpoints.flatMap(\.lbEndpoints).isEmpty == true)
     }
+
+    /// Sidecars of two workloads in one namespace share route configurations; with a
+    /// `sourceLabels` match they must not, and each gets the route its labels select.
+    @Test func routeConfigurationsAreSharedUnlessSourceLabelsMatter() {
+        let index = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90)))
+        #expect(!index.matchesSourceLabels)
+        #expect(Translator.routeScope(index, proxy: Self.proxies[0]) == Translator.routeScope(index, proxy: Self.proxies[1]))
+        #expect(Translator.routeScope(index, proxy: Self.proxies[0]) != Translator.routeScope(index, proxy: Self.proxies[2]))
+        Self.expectSameAsFresh(index, "shared routes")
+
+        let bySource = """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: reviews, namespace: default}
+            spec:
+              hosts: [reviews]
+              http:
+              - match: [{sourceLabels: {app: productpage}}]
+                route: [{destination: {host: reviews, subset: v1}}]
+              - route: [{destination: {host: reviews, subset: v2}}]
+            """
+        let labelled = MeshIndex(Self.snapshot(Self.destinationRule, bySource), reusing: index)
+        #expect(labelled.matchesSourceLabels)
+        #expect(Translator.routeScope(labelled, proxy: Self.proxies[0]) != Translator.routeScope(labelled, proxy: Self.proxies[1]))
+        func firstCluster(_ proxy: ProxyIdentity) -> String? {
+            Translator.translate(labelled, proxy: proxy).routes.first { $0.name == "9080" }?
+                .virtualHosts.first { $0.name == "reviews.default.svc.cluster.local:9080" }?.routes.first?.route.cluster
+        }
+        #expect(firstCluster(Self.proxies[0]) == "outbound|9080|v1|reviews.default.svc.cluster.local")
+        #expect(firstCluster(Self.proxies[1]) == "outbound|9080|v2|reviews.default.svc.cluster.local")
+        Self.expectSameAsFresh(labelled, "routes by source labels")
+    }
 }
