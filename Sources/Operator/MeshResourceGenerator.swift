@@ -69,24 +69,35 @@ public final class MeshResourceGenerator: ResourceGenerator {
         func pack<M: Message>(_ messages: [M], name: (M) -> String) -> [XDSResource] {
             messages.compactMap { try? XDSResource(name: name($0), message: $0) }
         }
-        // Clusters and endpoints are shared by every proxy of a kind and namespace (see TranslationMemo),
-        // so their serialized form is too.
+        // Clusters and endpoints are the same for every proxy of a kind and namespace (see TranslationMemo)
+        // unless routes name clusters nothing defines: then their serialized lists are shared too, for as
+        // long as the memo. Listeners and route configurations are the same for every proxy of a route
+        // scope, for this index only.
         let shared = index.memo.attachment("xds-packed") { PackedResources() }
+        let perIndex = index.routeMemo.attachment("xds-packed") { PackedResources() }
         let scope = "\(identity.kind.rawValue)|\(identity.namespace)"
-        var result: [String: [XDSResource]] = [:]
+        let routeScope = Translator.routeScope(index, proxy: identity)
+        let common = resources.undefinedClusters.isEmpty
+        var lists: [String: ResourceList] = [:]
         let wanted = { (type: String) in types?.contains(type) ?? true }
-        if wanted(TypeURL.listener) { result[TypeURL.listener] = pack(resources.listeners, name: \.name) }
+        if wanted(TypeURL.listener) {
+            lists[TypeURL.listener] = perIndex.list("lds|" + routeScope) { ResourceList(pack(resources.listeners, name: \.name)) }
+        }
         if wanted(TypeURL.routeConfiguration) {
-            // Route configurations are shared by proxies of one route scope, for this index only.
-            let routes = index.routeMemo.attachment("xds-packed") { PackedResources() }
-            result[TypeURL.routeConfiguration] = routes.pack(resources.routes, scope: Translator.routeScope(index, proxy: identity), name: \.name)
+            lists[TypeURL.routeConfiguration] = perIndex.list("rds|" + routeScope) {
+                ResourceList(perIndex.pack(resources.routes, scope: routeScope, name: \.name))
+            }
         }
-        if wanted(TypeURL.cluster) { result[TypeURL.cluster] = shared.pack(resources.clusters, scope: "cds|" + scope, name: \.name) }
+        if wanted(TypeURL.cluster) {
+            let packed = { ResourceList(shared.pack(resources.clusters, scope: "cds|" + scope, name: \.name)) }
+            lists[TypeURL.cluster] = common ? shared.list("cds|" + scope, build: packed) : packed()
+        }
         if wanted(TypeURL.clusterLoadAssignment) {
-            result[TypeURL.clusterLoadAssignment] = shared.pack(resources.endpoints, scope: "eds|" + scope, name: \.clusterName)
+            let packed = { ResourceList(shared.pack(resources.endpoints, scope: "eds|" + scope, name: \.clusterName)) }
+            lists[TypeURL.clusterLoadAssignment] = common ? shared.list("eds|" + scope, build: packed) : packed()
         }
-        if wanted(TypeURL.secret) { result[TypeURL.secret] = pack(resources.secrets, name: \.name) }
-        return ResourceSnapshot(result)
+        if wanted(TypeURL.secret) { lists[TypeURL.secret] = ResourceList(pack(resources.secrets, name: \.name)) }
+        return ResourceSnapshot(lists: lists)
     }
 }
 
@@ -94,6 +105,15 @@ public final class MeshResourceGenerator: ResourceGenerator {
 /// within that time a name in a scope always has the same content.
 final class PackedResources: Sendable {
     private let packed = Mutex<[String: XDSResource]>([:])
+    private let lists = Mutex<[String: ResourceList]>([:])
+
+    /// A whole type's list under `key`, built the first time.
+    func list(_ key: String, build: () -> ResourceList) -> ResourceList {
+        if let known = lists.withLock({ $0[key] }) { return known }
+        let built = build()
+        lists.withLock { $0[key] = built }
+        return built
+    }
 
     func pack<M: Message>(_ messages: [M], scope: String, name: (M) -> String) -> [XDSResource] {
         let known = packed.withLock { $0 }

@@ -10,7 +10,7 @@ import Synchronization
 /// clusters read only Services and DestinationRules, endpoints also EndpointSlices and Pods, and
 /// neither reads VirtualServices or Gateways, the objects users change most.
 public final class TranslationMemo: Sendable {
-    private let clusters = Mutex<[String: [Envoy_Config_Cluster_V3_Cluster]]>([:])
+    private let clusters = Mutex<[String: OutboundClusters]>([:])
     private let assignments = Mutex<[String: Envoy_Config_Endpoint_V3_ClusterLoadAssignment]>([:])
     private let attachments = MemoAttachments()
 
@@ -32,11 +32,28 @@ public final class TranslationMemo: Sendable {
     /// once may both build; they build the same thing.
     func outboundClusters(kind: ProxyIdentity.Kind, namespace: String,
                           build: () -> [Envoy_Config_Cluster_V3_Cluster]) -> [Envoy_Config_Cluster_V3_Cluster] {
+        outbound(kind: kind, namespace: namespace, build: build).clusters
+    }
+
+    /// The names of those clusters, for checking what routes refer to without hashing them all per proxy.
+    func outboundClusterNames(kind: ProxyIdentity.Kind, namespace: String,
+                              build: () -> [Envoy_Config_Cluster_V3_Cluster]) -> Set<String> {
+        outbound(kind: kind, namespace: namespace, build: build).names
+    }
+
+    private func outbound(kind: ProxyIdentity.Kind, namespace: String,
+                          build: () -> [Envoy_Config_Cluster_V3_Cluster]) -> OutboundClusters {
         let key = "\(kind.rawValue)|\(namespace)"
         if let known = clusters.withLock({ $0[key] }) { return known }
         let built = build()
-        clusters.withLock { $0[key] = built }
-        return built
+        let entry = OutboundClusters(clusters: built, names: Set(built.map(\.name)))
+        clusters.withLock { $0[key] = entry }
+        return entry
+    }
+
+    private struct OutboundClusters: Sendable {
+        var clusters: [Envoy_Config_Cluster_V3_Cluster]
+        var names: Set<String>
     }
 
     func assignment(cluster: String, namespace: String,

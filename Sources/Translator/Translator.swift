@@ -12,6 +12,9 @@ public struct EnvoyResources: Sendable {
     public var secrets: [Envoy_Extensions_TransportSockets_Tls_V3_Secret] = []
     /// Things worth telling the user: routes to clusters that have no definition, left-out objects.
     public var findings: [String] = []
+    /// Clusters added because routes send traffic to them and nothing defines them; when there are
+    /// none, the clusters are exactly those every proxy of the kind and namespace gets.
+    public var undefinedClusters: [String] = []
 
     public init() {}
 }
@@ -57,7 +60,10 @@ public enum Translator {
             resources.findings += gateway.findings
             resources.clusters = outboundClusters(index, proxy)
         }
-        completeReferencedClusters(&resources, routeScope: proxy.kind == .gateway ? nil : routeScope(index, proxy: proxy), memo: index.routeMemo)
+        let outbound = index.memo.outboundClusterNames(kind: proxy.kind, namespace: proxy.namespace) { outboundClusters(index, proxy) }
+        completeReferencedClusters(&resources, routeScope: proxy.kind == .gateway ? nil : routeScope(index, proxy: proxy), memo: index.routeMemo) { name in
+            outbound.contains(name) || (proxy.kind == .sidecar && name == PassthroughCluster.name)
+        }
         resources.endpoints = resources.clusters.filter { $0.type == .eds }.map { cluster in
             index.memo.assignment(cluster: cluster.name, namespace: proxy.namespace) {
                 EndpointTranslator.assignment(cluster: cluster.name, index: index, clientNamespace: proxy.namespace)
@@ -95,16 +101,22 @@ public enum Translator {
     /// with 503 until the definition arrives.
     /// With a `routeScope`, what each route configuration names is looked up in `memo` (route
     /// configurations of one name and scope are equal, see ``routeScope(_:proxy:)``).
-    static func completeReferencedClusters(_ resources: inout EnvoyResources, routeScope: String? = nil, memo: RouteMemo? = nil) {
+    /// `isDefined` says whether the proxy's clusters include a name (nil: look them up).
+    static func completeReferencedClusters(_ resources: inout EnvoyResources, routeScope: String? = nil, memo: RouteMemo? = nil,
+                                           isDefined: ((String) -> Bool)? = nil) {
         let referenced = ReferencedClusters.names(in: resources) { configuration in
             guard let routeScope, let memo else { return ReferencedClusters.names(in: configuration) }
             return memo.referencedClusters(scope: routeScope, name: configuration.name) { ReferencedClusters.names(in: configuration) }
         }
         var known: Set<String>?
-        for name in referenced.sorted() {
-            if known == nil { known = Set(resources.clusters.map(\.name)) }
-            guard known?.contains(name) == false else { continue }
+        func defined(_ name: String) -> Bool {
+            if let isDefined, isDefined(name) { return true }
+            if known == nil { known = isDefined == nil ? Set(resources.clusters.map(\.name)) : [] }
+            return known?.contains(name) == true
+        }
+        for name in referenced.sorted() where !defined(name) {
             resources.clusters.append(ClusterTranslator.edsCluster(named: name))
+            resources.undefinedClusters.append(name)
             known?.insert(name)
             resources.findings.append("cluster \(name) is routed to but nothing defines it (missing service, port or subset); requests to it get 503")
         }

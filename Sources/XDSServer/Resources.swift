@@ -33,72 +33,93 @@ public struct XDSResource: Sendable, Hashable {
     }
 }
 
-/// Everything one proxy is served: per type URL, resources by name.
-///
-/// A snapshot is shared by every proxy of its cache key, so what every push needs is worked
-/// out once, here: each type's resources in name order and that list's version. Proxies
-/// served the whole list share its storage, in responses and in the registry alike.
-public struct ResourceSnapshot: Sendable, Hashable {
-    public private(set) var resources: [String: [String: XDSResource]]
-    private var ordered: [String: OrderedResources] = [:]
+/// One type's resources: by name, in name order, and the version of them all. Built once and
+/// shared: snapshots of every proxy that gets the same list hold the same storage.
+public struct ResourceList: Sendable, Hashable {
+    public let byName: [String: XDSResource]
+    /// Sorted by name (responses are deterministic).
+    public let sorted: [XDSResource]
+    public let version: String
 
-    /// One type's resources sorted by name, with their version.
-    struct OrderedResources: Sendable {
-        var list: [XDSResource]
-        var version: String
-
-        init(_ byName: [String: XDSResource]) {
-            self.init(sorted: byName.values.sorted { $0.name < $1.name })
-        }
-
-        init(sorted list: [XDSResource]) {
-            self.list = list
-            version = ResourceVersion.of(list)
+    /// The resources by name; a later one of a name replaces an earlier one. A list that is
+    /// sorted by name already (translation's are) is kept as it is.
+    public init(_ resources: [XDSResource]) {
+        let names = resources.lazy.map(\.name)
+        if zip(names, names.dropFirst()).allSatisfy({ $0 < $1 }) {
+            self.init(sorted: resources)
+        } else {
+            self.init(byName: Dictionary(resources.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
         }
     }
 
+    public init(byName: [String: XDSResource]) {
+        self.byName = byName
+        sorted = byName.values.sorted { $0.name < $1.name }
+        version = ResourceVersion.of(sorted)
+    }
+
+    private init(sorted: [XDSResource]) {
+        self.sorted = sorted
+        byName = Dictionary(sorted.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        version = ResourceVersion.of(sorted)
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.version == rhs.version && lhs.byName == rhs.byName }
+    public func hash(into hasher: inout Hasher) { hasher.combine(version) }
+}
+
+/// Everything one proxy is served: per type URL, a list of resources.
+///
+/// A snapshot is shared by every proxy of its cache key, and its lists by every snapshot
+/// that has the same ones, so what every push needs (each type's resources in name order,
+/// that list's version) is worked out once. Proxies served a whole list share its storage,
+/// in responses and in the registry alike.
+public struct ResourceSnapshot: Sendable, Hashable {
+    private var lists: [String: ResourceList]
+
     public init(_ resources: [String: [XDSResource]] = [:]) {
-        self.resources = resources.mapValues { list in
-            Dictionary(list.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
-        }
-        // Translation hands over lists sorted by name with unique names: kept as they are, not sorted again.
-        ordered = resources.mapValues { list in
-            let names = list.lazy.map(\.name)
-            return zip(names, names.dropFirst()).allSatisfy({ $0 < $1 }) ? OrderedResources(sorted: list) : OrderedResources(Dictionary(list.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
-        }
+        lists = resources.mapValues(ResourceList.init)
+    }
+
+    public init(lists: [String: ResourceList]) {
+        self.lists = lists
     }
 
     public subscript(typeURL: String) -> [String: XDSResource] {
-        get { resources[typeURL] ?? [:] }
-        set {
-            resources[typeURL] = newValue
-            ordered[typeURL] = OrderedResources(newValue)
-        }
+        get { lists[typeURL]?.byName ?? [:] }
+        set { lists[typeURL] = ResourceList(byName: newValue) }
+    }
+
+    /// One type's list, shared as it is.
+    public func list(_ typeURL: String) -> ResourceList? {
+        lists[typeURL]
+    }
+
+    /// Replaces one type's list with `other`'s (its storage is shared, nothing is re-sorted).
+    public mutating func replace(_ typeURL: String, from other: ResourceSnapshot) {
+        lists[typeURL] = other.lists[typeURL]
     }
 
     /// The resources of one type, sorted by name (responses are deterministic).
     public func sorted(_ typeURL: String) -> [XDSResource] {
-        ordered[typeURL]?.list ?? []
+        lists[typeURL]?.sorted ?? []
     }
 
     /// The version of every resource of a type: when it is unchanged, so is any selection from them.
     func version(of typeURL: String) -> String? {
-        ordered[typeURL]?.version
+        lists[typeURL]?.version
     }
 
     /// The resources of one type with these names, in name order, and their version; the
     /// shared list when the names cover it.
     func selecting(_ typeURL: String, names: Set<String>?) -> (resources: [XDSResource], version: String) {
-        guard let all = ordered[typeURL] else { return ([], ResourceVersion.of([])) }
-        guard let names, !(names.count >= all.list.count && all.list.allSatisfy({ names.contains($0.name) })) else {
-            return (all.list, all.version)
+        guard let all = lists[typeURL] else { return ([], ResourceVersion.of([])) }
+        guard let names, !(names.count >= all.sorted.count && all.sorted.allSatisfy({ names.contains($0.name) })) else {
+            return (all.sorted, all.version)
         }
-        let chosen = all.list.filter { names.contains($0.name) }
+        let chosen = all.sorted.filter { names.contains($0.name) }
         return (chosen, ResourceVersion.of(chosen))
     }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.resources == rhs.resources }
-    public func hash(into hasher: inout Hasher) { hasher.combine(resources) }
 }
 
 /// Versions of resources and of sets of them.

@@ -47,7 +47,7 @@ public actor SnapshotCache {
             build = Task.detached { [generator] in
                 guard var snapshot = base?.snapshot, let types else { return await generator.resources(for: proxy, types: nil) }
                 let fresh = await generator.resources(for: proxy, types: types)
-                for type in types { snapshot[type] = fresh[type] }
+                for type in types { snapshot.replace(type, from: fresh) }
                 return snapshot
             }
             building[key] = (target, build)

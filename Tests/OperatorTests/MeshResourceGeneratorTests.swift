@@ -93,4 +93,46 @@ import XDSServer
         let v2 = "outbound|9080|v2|reviews.default.svc.cluster.local"
         #expect(defined[TypeURL.cluster][v2]?.version != moved[TypeURL.cluster][v2]?.version)
     }
+
+    /// Proxies of one kind and namespace share whole serialized lists, except that one whose
+    /// routes name an undefined cluster gets it and the others do not.
+    @Test func sharedListsFollowWhatEachProxyRoutesTo() async throws {
+        let generator = MeshResourceGenerator()
+        let productpage = Self.node("productpage", app: "productpage"), ratings = Self.node("ratings", app: "ratings")
+        let first = try generator.describe(node: productpage), second = try generator.describe(node: ratings)
+
+        var mesh = Self.mesh(subsets: ["v1", "v2"], v1Weight: 90)
+        _ = generator.update(mesh)
+        let a = await generator.resources(for: first, types: nil)
+        let b = await generator.resources(for: second, types: nil)
+        for type in [TypeURL.cluster, TypeURL.clusterLoadAssignment, TypeURL.listener, TypeURL.routeConfiguration] {
+            #expect(a.list(type) == b.list(type), "\(type)")
+        }
+        #expect(b == (try await Self.fresh(mesh, ratings)))
+
+        // Only productpage's requests go to v3, which nothing defines.
+        let bySource = """
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: reviews-by-source, namespace: default}
+            spec:
+              hosts: [reviews.default.svc.cluster.local]
+              http:
+              - match: [{sourceLabels: {app: productpage}}]
+                route: [{destination: {host: reviews, subset: v3}}]
+              - route: [{destination: {host: reviews, subset: v1}}]
+            """
+        let withSource = MeshDocumentDecoder().decode(yaml: bySource, source: "by-source.yaml")
+        #expect(withSource.errors.isEmpty, "\(withSource.errors)")
+        mesh = MeshSnapshot(objects: mesh.objects.filter { $0.kind != .virtualService } + withSource.objects.map(\.object))
+        _ = generator.update(mesh)
+        let v3 = "outbound|9080|v3|reviews.default.svc.cluster.local"
+        let withV3 = await generator.resources(for: first, types: nil)
+        let withoutV3 = await generator.resources(for: second, types: nil)
+        #expect(withV3[TypeURL.cluster][v3] != nil)
+        #expect(withoutV3[TypeURL.cluster][v3] == nil)
+        #expect(withV3 == (try await Self.fresh(mesh, productpage)))
+        #expect(withoutV3 == (try await Self.fresh(mesh, ratings)))
+    }
 }
