@@ -84,8 +84,10 @@ public final class MeshResourceGenerator: ResourceGenerator {
             lists[TypeURL.listener] = perIndex.list("lds|" + routeScope) { ResourceList(pack(resources.listeners, name: \.name)) }
         }
         if wanted(TypeURL.routeConfiguration) {
+            // Virtual hosts a change did not touch are carried to the next index with their bytes (see VirtualHostMemo).
+            let encoding = index.hostMemo.attachment("xds-encoded") { RouteConfigurationEncoding() }
             lists[TypeURL.routeConfiguration] = perIndex.list("rds|" + routeScope) {
-                ResourceList(perIndex.pack(resources.routes, scope: routeScope, name: \.name))
+                ResourceList(resources.routes.compactMap { try? encoding.resource($0, scope: routeScope) })
             }
         }
         if wanted(TypeURL.cluster) {

@@ -62,6 +62,8 @@ public struct MeshIndex: Sendable {
     public let routeMemo = RouteMemo()
     /// Whether any VirtualService matches on `sourceLabels`: only then do a sidecar's routes depend on its labels.
     public let matchesSourceLabels: Bool
+    /// Sidecar and gRPC virtual hosts, carried from the previous index for the hosts a change did not touch.
+    public let hostMemo: VirtualHostMemo
 
     /// Indexes `snapshot`, keeping from `previous` the translation results the differences between
     /// the two cannot have changed.
@@ -72,12 +74,56 @@ public struct MeshIndex: Sendable {
         let sameEndpointInputs = sameClusterInputs && old.endpointSlices == snapshot.endpointSlices
             && old.pods == snapshot.pods && old.nodes == snapshot.nodes
         let memo = sameEndpointInputs ? previous.memo : sameClusterInputs ? TranslationMemo(clustersOf: previous.memo) : TranslationMemo()
-        self.init(snapshot, memo: memo)
+        // Virtual hosts also read VirtualServices: kept when only VirtualServices changed, except for the
+        // hosts those claimed before or claim now. A change to a delegate or a wildcard host can reach any host.
+        var hosts = VirtualHostMemo()
+        if sameClusterInputs && old.gateways == snapshot.gateways && Self.matchesSourceLabels(old) == Self.matchesSourceLabels(snapshot),
+           let touched = Self.hostsClaimedByChangedVirtualServices(old, snapshot) {
+            hosts = previous.hostMemo.carrying(excluding: touched)
+        }
+        self.init(snapshot, memo: memo, hosts: hosts)
     }
 
-    public init(_ snapshot: MeshSnapshot, memo: TranslationMemo = TranslationMemo()) {
+    /// The hosts (FQDNs) that VirtualServices added, removed or changed between two snapshots claim,
+    /// before or after; nil when one of them has no hosts (a delegate) or a wildcard host.
+    static func hostsClaimedByChangedVirtualServices(_ old: MeshSnapshot, _ new: MeshSnapshot) -> Set<String>? {
+        var before = Dictionary(old.virtualServices.map { (MeshSnapshot.key($0.metadata), $0) }, uniquingKeysWith: { first, _ in first })
+        var touched: Set<String> = []
+        func claim(_ virtualService: VirtualService, in snapshot: MeshSnapshot) -> Bool {
+            guard let hosts = virtualService.spec.hosts, !hosts.isEmpty else { return false }
+            let namespace = MeshSnapshot.key(virtualService.metadata).namespace
+            for host in hosts {
+                let resolved = snapshot.resolveHost(host, namespace: namespace)
+                if resolved.contains("*" as Character) { return false }
+                touched.insert(resolved)
+            }
+            return true
+        }
+        for virtualService in new.virtualServices {
+            let key = MeshSnapshot.key(virtualService.metadata)
+            if let earlier = before.removeValue(forKey: key) {
+                guard earlier != virtualService else { continue }
+                guard claim(earlier, in: old), claim(virtualService, in: new) else { return nil }
+            } else if !claim(virtualService, in: new) {
+                return nil
+            }
+        }
+        for removed in before.values where !claim(removed, in: old) { return nil }
+        return touched
+    }
+
+    static func matchesSourceLabels(_ snapshot: MeshSnapshot) -> Bool {
+        snapshot.virtualServices.contains { vs in
+            (vs.spec.http ?? []).contains { $0.match?.contains { $0.sourceLabels?.isEmpty == false } == true }
+                || (vs.spec.tcp ?? []).contains { $0.match?.contains { $0.sourceLabels?.isEmpty == false } == true }
+                || (vs.spec.tls ?? []).contains { $0.match?.contains { $0.sourceLabels?.isEmpty == false } == true }
+        }
+    }
+
+    public init(_ snapshot: MeshSnapshot, memo: TranslationMemo = TranslationMemo(), hosts: VirtualHostMemo = VirtualHostMemo()) {
         self.snapshot = snapshot
         self.memo = memo
+        hostMemo = hosts
         var leftOut: [(kind: MeshKind, name: NamespacedName, reason: String)] = []
         func valid<T>(_ objects: [T], _ wrap: (T) -> MeshObject) -> [T] {
             objects.filter { object in
@@ -146,11 +192,7 @@ public struct MeshIndex: Sendable {
         destinationRulesByHost = rules
         endpointsByServicePort = Self.indexEndpoints(snapshot, services: services)
         self.leftOut = leftOut
-        matchesSourceLabels = snapshot.virtualServices.contains { vs in
-            (vs.spec.http ?? []).contains { $0.match?.contains { $0.sourceLabels?.isEmpty == false } == true }
-                || (vs.spec.tcp ?? []).contains { $0.match?.contains { $0.sourceLabels?.isEmpty == false } == true }
-                || (vs.spec.tls ?? []).contains { $0.match?.contains { $0.sourceLabels?.isEmpty == false } == true }
-        }
+        matchesSourceLabels = Self.matchesSourceLabels(snapshot)
     }
 
     /// `namespace/name` of a gateway reference written in a VirtualService in `namespace`.

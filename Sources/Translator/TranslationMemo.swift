@@ -117,3 +117,54 @@ final class MemoAttachments: Sendable {
         }
     }
 }
+
+/// Virtual hosts of sidecar and proxyless gRPC route configurations, carried from one mesh index
+/// to the next for every host a change cannot have touched (see ``MeshIndex/init(_:reusing:)``).
+///
+/// A canary step edits one VirtualService; every sidecar's route configuration for the port then
+/// changes in one virtual host, and the others are taken from here instead of translated again.
+/// A virtual host reads the Service, the VirtualService that claims its host, DestinationRules and
+/// the Services its routes go to, and the proxy's route scope, which is part of the key.
+public final class VirtualHostMemo: Sendable {
+    private struct Entry: Sendable {
+        var fqdn: String
+        var host: Envoy_Config_Route_V3_VirtualHost
+    }
+
+    private let hosts: Mutex<[String: Entry]>
+    private let attachments: MemoAttachments
+
+    public init() {
+        hosts = Mutex([:])
+        attachments = MemoAttachments()
+    }
+
+    private init(hosts: [String: Entry], attachments: MemoAttachments) {
+        self.hosts = Mutex(hosts)
+        self.attachments = attachments
+    }
+
+    /// The virtual host for `fqdn`:`port` in route configurations of `scope`, built by `build` the first time.
+    func host(scope: String, port: Int, fqdn: String, portless: Bool,
+              build: () -> Envoy_Config_Route_V3_VirtualHost) -> Envoy_Config_Route_V3_VirtualHost {
+        let key = "\(scope)|\(port)|\(portless ? "*" : "")|\(fqdn)"
+        if let known = hosts.withLock({ $0[key] }) { return known.host }
+        let built = build()
+        hosts.withLock { $0[key] = Entry(fqdn: fqdn, host: built) }
+        return built
+    }
+
+    /// A memo with every host of this one except those of `fqdns`. Attachments are shared with it:
+    /// they must check what they cached against the host they are given.
+    func carrying(excluding fqdns: Set<String>) -> VirtualHostMemo {
+        let kept = hosts.withLock { $0 }.filter { !fqdns.contains($0.value.fqdn) }
+        return VirtualHostMemo(hosts: kept, attachments: attachments)
+    }
+
+    var count: Int { hosts.withLock { $0.count } }
+
+    /// State a consumer keeps alongside (the xDS generator keeps serialized virtual hosts here).
+    public func attachment<Value: Sendable>(_ key: String, make: () -> Value) -> Value {
+        attachments.value(key, make: make)
+    }
+}

@@ -9,9 +9,12 @@ public enum VirtualHostTranslator {
         var configuration = Envoy_Config_Route_V3_RouteConfiguration()
         configuration.name = String(port)
         let context = RouteContext(index: index, proxy: proxy, port: port)
+        let scope = Translator.routeScope(index, proxy: proxy)
         for fqdn in index.serviceOrder {
             guard let service = index.services[fqdn], let servicePort = service.ports.first(where: { $0.port == port }), servicePort.protocolKind.isHTTP else { continue }
-            configuration.virtualHosts.append(virtualHost(service: service, port: port, context: context, withPortlessDomains: true))
+            configuration.virtualHosts.append(index.hostMemo.host(scope: scope, port: port, fqdn: fqdn, portless: true) {
+                virtualHost(service: service, port: port, context: context, withPortlessDomains: true)
+            })
         }
         return configuration
     }
@@ -21,7 +24,9 @@ public enum VirtualHostTranslator {
         var configuration = Envoy_Config_Route_V3_RouteConfiguration()
         configuration.name = GRPCListenerNaming.name(fqdn: service.fqdn, port: port)
         let context = RouteContext(index: index, proxy: proxy, port: port)
-        configuration.virtualHosts = [virtualHost(service: service, port: port, context: context, withPortlessDomains: true)]
+        configuration.virtualHosts = [index.hostMemo.host(scope: Translator.routeScope(index, proxy: proxy), port: port, fqdn: service.fqdn, portless: true) {
+            virtualHost(service: service, port: port, context: context, withPortlessDomains: true)
+        }]
         return configuration
     }
 

@@ -163,4 +163,55 @@ import Testing
         #expect(firstCluster(Self.proxies[1]) == "outbound|9080|v2|reviews.default.svc.cluster.local")
         Self.expectSameAsFresh(labelled, "routes by source labels")
     }
+
+    static let ratings = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: ratings, namespace: default}
+        spec: {clusterIP: 10.0.0.11, selector: {app: ratings}, ports: [{name: http, port: 9080}]}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: ratings, namespace: default}
+        spec:
+          hosts: [ratings]
+          http:
+          - route: [{destination: {host: ratings}}]
+            timeout: 3s
+        """
+
+    /// A VirtualService change re-translates the virtual hosts of the hosts it claims; the others are
+    /// carried over. A change that can reach any host (a delegate, a wildcard, a Service) starts afresh.
+    @Test func virtualHostsAreCarriedExceptThoseAChangeClaims() {
+        let before = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90), Self.ratings))
+        for proxy in Self.proxies { _ = Translator.translate(before, proxy: proxy) }
+        let carried = before.hostMemo.count
+        #expect(carried > 0)
+
+        let after = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 50), Self.ratings), reusing: before)
+        #expect(MeshIndex.hostsClaimedByChangedVirtualServices(before.snapshot, after.snapshot) == ["reviews.default.svc.cluster.local"])
+        #expect(after.hostMemo.count > 0 && after.hostMemo.count < carried)
+        Self.expectSameAsFresh(after, "after a VirtualService change")
+        let ratingsTimeout = Translator.translate(after, proxy: Self.proxies[0]).routes.first { $0.name == "9080" }?
+            .virtualHosts.first { $0.name == "ratings.default.svc.cluster.local:9080" }?.routes.first?.route.timeout.seconds
+        #expect(ratingsTimeout == 3)
+
+        // The ratings VirtualService goes away: its host is re-translated (to the default route).
+        let removed = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 50),
+                                              Self.ratings.components(separatedBy: "---")[0]), reusing: after)
+        Self.expectSameAsFresh(removed, "after a VirtualService is deleted")
+
+        let delegate = """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: reviews-delegate, namespace: default}
+            spec:
+              http:
+              - route: [{destination: {host: reviews, subset: v1}}]
+            """
+        let withDelegate = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 50), Self.ratings, delegate), reusing: after)
+        #expect(MeshIndex.hostsClaimedByChangedVirtualServices(after.snapshot, withDelegate.snapshot) == nil)
+        #expect(withDelegate.hostMemo.count == 0)
+        Self.expectSameAsFresh(withDelegate, "after a delegate appears")
+    }
 }

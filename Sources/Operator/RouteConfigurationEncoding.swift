@@ -1,0 +1,68 @@
+import EnvoyAPI
+import Foundation
+import Synchronization
+import SwiftProtobuf
+import XDSServer
+
+/// Serializes route configurations from their virtual hosts' bytes, each host serialized once
+/// and reused while it stays the same. A sidecar's route configuration for a port holds a
+/// virtual host per service; when a canary step changes one, the others are copied, not encoded.
+///
+/// The bytes are exactly the deterministic serialization of the whole message: protobuf writes
+/// fields in number order, and a route configuration is its name (1), its virtual hosts (2),
+/// then everything else.
+final class RouteConfigurationEncoding: Sendable {
+    private let hosts = Mutex<[String: (host: Envoy_Config_Route_V3_VirtualHost, bytes: Data)]>([:])
+
+    static var options: BinaryEncodingOptions {
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        return options
+    }
+
+    /// `configuration` packed as a resource; `scope` tells apart configurations of a name that differ.
+    func resource(_ configuration: Envoy_Config_Route_V3_RouteConfiguration, scope: String) throws -> XDSResource {
+        var packed = Google_Protobuf_Any()
+        packed.typeURL = "type.googleapis.com/" + Envoy_Config_Route_V3_RouteConfiguration.protoMessageName
+        packed.value = try encode(configuration, scope: scope)
+        return XDSResource(name: configuration.name, body: packed)
+    }
+
+    func encode(_ configuration: Envoy_Config_Route_V3_RouteConfiguration, scope: String) throws -> Data {
+        var rest = configuration
+        rest.name = ""
+        rest.virtualHosts = []
+        var bytes = Data()
+        if !configuration.name.isEmpty { Self.appendField(1, Data(configuration.name.utf8), to: &bytes) }
+        for host in configuration.virtualHosts {
+            Self.appendField(2, try encode(host, key: scope + "|" + configuration.name + "|" + host.name), to: &bytes)
+        }
+        bytes.append(try rest.serializedBytes(options: Self.options) as Data)
+        return bytes
+    }
+
+    /// A host's bytes, reused when the host equals the one encoded under `key` before (hosts carried
+    /// from an earlier mesh index share storage with it, so that check is a pointer comparison).
+    private func encode(_ host: Envoy_Config_Route_V3_VirtualHost, key: String) throws -> Data {
+        if let known = hosts.withLock({ $0[key] }), known.host == host { return known.bytes }
+        let bytes: Data = try host.serializedBytes(options: Self.options)
+        hosts.withLock { $0[key] = (host, bytes) }
+        return bytes
+    }
+
+    /// A length-delimited field: its tag, the length as a varint, the bytes.
+    static func appendField(_ number: UInt32, _ value: Data, to bytes: inout Data) {
+        appendVarint(UInt64(number << 3 | 2), to: &bytes)
+        appendVarint(UInt64(value.count), to: &bytes)
+        bytes.append(value)
+    }
+
+    static func appendVarint(_ value: UInt64, to bytes: inout Data) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+}
