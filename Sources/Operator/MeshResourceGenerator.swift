@@ -81,7 +81,9 @@ public final class MeshResourceGenerator: ResourceGenerator {
         var lists: [String: ResourceList] = [:]
         let wanted = { (type: String) in types?.contains(type) ?? true }
         if wanted(TypeURL.listener) {
-            lists[TypeURL.listener] = perIndex.list("lds|" + routeScope) { ResourceList(pack(resources.listeners, name: \.name)) }
+            let packed = { ResourceList(pack(resources.listeners, name: \.name)) }
+            // Proxyless gRPC clients' listeners read only Services: one list for all, kept with the memo.
+            lists[TypeURL.listener] = identity.kind == .grpc ? shared.list("lds|grpc", build: packed) : perIndex.list("lds|" + routeScope, build: packed)
         }
         if wanted(TypeURL.routeConfiguration) {
             // Virtual hosts a change did not touch are carried to the next index with their bytes (see VirtualHostMemo).

@@ -11,6 +11,7 @@ import Synchronization
 /// neither reads VirtualServices or Gateways, the objects users change most.
 public final class TranslationMemo: Sendable {
     private let clusters = Mutex<[String: OutboundClusters]>([:])
+    private let listeners = Mutex<[Envoy_Config_Listener_V3_Listener]?>(nil)
     private let assignments = Mutex<[String: Envoy_Config_Endpoint_V3_ClusterLoadAssignment]>([:])
     private let attachments = MemoAttachments()
 
@@ -54,6 +55,15 @@ public final class TranslationMemo: Sendable {
     private struct OutboundClusters: Sendable {
         var clusters: [Envoy_Config_Cluster_V3_Cluster]
         var names: Set<String>
+    }
+
+    /// The API listeners of proxyless gRPC clients: one per service port, the same for every client,
+    /// and read from Services only.
+    func grpcListeners(build: () -> [Envoy_Config_Listener_V3_Listener]) -> [Envoy_Config_Listener_V3_Listener] {
+        if let known = listeners.withLock({ $0 }) { return known }
+        let built = build()
+        listeners.withLock { $0 = built }
+        return built
     }
 
     func assignment(cluster: String, namespace: String,
@@ -163,8 +173,27 @@ public final class VirtualHostMemo: Sendable {
 
     var count: Int { hosts.withLock { $0.count } }
 
+    /// The clusters a virtual host routes and mirrors to, remembered per host under `key` while the host is the same.
+    func referencedClusters(of host: Envoy_Config_Route_V3_VirtualHost, key: String) -> Set<String> {
+        let cache = attachment("referenced-clusters") { HostDerived<Set<String>>() }
+        return cache.value(for: host, key: key) { ReferencedClusters.names(in: host) }
+    }
+
     /// State a consumer keeps alongside (the xDS generator keeps serialized virtual hosts here).
     public func attachment<Value: Sendable>(_ key: String, make: () -> Value) -> Value {
         attachments.value(key, make: make)
+    }
+}
+
+/// Values computed from virtual hosts, reused while the host under a key is the same one (hosts
+/// carried from an earlier index share storage with it, so that check is a pointer comparison).
+final class HostDerived<Value: Sendable>: Sendable {
+    private let values = Mutex<[String: (host: Envoy_Config_Route_V3_VirtualHost, value: Value)]>([:])
+
+    func value(for host: Envoy_Config_Route_V3_VirtualHost, key: String, make: () -> Value) -> Value {
+        if let known = values.withLock({ $0[key] }), known.host == host { return known.value }
+        let made = make()
+        values.withLock { $0[key] = (host, made) }
+        return made
     }
 }

@@ -41,7 +41,7 @@ public enum Translator {
             // PassthroughCluster sorts before every `outbound|…` name: the list stays sorted.
             resources.clusters = [PassthroughCluster.cluster()] + outboundClusters(index, proxy)
         case .grpc:
-            resources.listeners = ListenerTranslator.grpcListeners(index)
+            resources.listeners = index.memo.grpcListeners { ListenerTranslator.grpcListeners(index) }
             let scope = routeScope(index, proxy: proxy)
             resources.routes = index.serviceOrder.flatMap { fqdn -> [Envoy_Config_Route_V3_RouteConfiguration] in
                 guard let service = index.services[fqdn] else { return [] }
@@ -61,7 +61,8 @@ public enum Translator {
             resources.clusters = outboundClusters(index, proxy)
         }
         let outbound = index.memo.outboundClusterNames(kind: proxy.kind, namespace: proxy.namespace) { outboundClusters(index, proxy) }
-        completeReferencedClusters(&resources, routeScope: proxy.kind == .gateway ? nil : routeScope(index, proxy: proxy), memo: index.routeMemo) { name in
+        completeReferencedClusters(&resources, routeScope: proxy.kind == .gateway ? nil : routeScope(index, proxy: proxy), memo: index.routeMemo,
+                                   hosts: index.hostMemo) { name in
             outbound.contains(name) || (proxy.kind == .sidecar && name == PassthroughCluster.name)
         }
         resources.endpoints = resources.clusters.filter { $0.type == .eds }.map { cluster in
@@ -103,10 +104,17 @@ public enum Translator {
     /// configurations of one name and scope are equal, see ``routeScope(_:proxy:)``).
     /// `isDefined` says whether the proxy's clusters include a name (nil: look them up).
     static func completeReferencedClusters(_ resources: inout EnvoyResources, routeScope: String? = nil, memo: RouteMemo? = nil,
-                                           isDefined: ((String) -> Bool)? = nil) {
+                                           hosts: VirtualHostMemo? = nil, isDefined: ((String) -> Bool)? = nil) {
         let referenced = ReferencedClusters.names(in: resources) { configuration in
             guard let routeScope, let memo else { return ReferencedClusters.names(in: configuration) }
-            return memo.referencedClusters(scope: routeScope, name: configuration.name) { ReferencedClusters.names(in: configuration) }
+            return memo.referencedClusters(scope: routeScope, name: configuration.name) {
+                // Per virtual host, remembered across indexes for the hosts a change did not touch.
+                var names: Set<String> = []
+                for host in configuration.virtualHosts {
+                    names.formUnion(hosts?.referencedClusters(of: host, key: routeScope + "|" + configuration.name + "|" + host.name) ?? ReferencedClusters.names(in: host))
+                }
+                return names
+            }
         }
         var known: Set<String>?
         func defined(_ name: String) -> Bool {
@@ -199,17 +207,20 @@ enum ReferencedClusters {
 
     /// The clusters one route configuration's routes and mirrors name.
     static func names(in configuration: Envoy_Config_Route_V3_RouteConfiguration) -> Set<String> {
+        configuration.virtualHosts.reduce(into: Set<String>()) { $0.formUnion(names(in: $1)) }
+    }
+
+    /// The clusters one virtual host's routes and mirrors name.
+    static func names(in host: Envoy_Config_Route_V3_VirtualHost) -> Set<String> {
         var names: Set<String> = []
-        for host in configuration.virtualHosts {
-            for route in host.routes {
-                guard case .route(let action)? = route.action else { continue }
-                switch action.clusterSpecifier {
-                case .cluster(let name)?: names.insert(name)
-                case .weightedClusters(let weighted)?: names.formUnion(weighted.clusters.map(\.name))
-                default: break
-                }
-                names.formUnion(action.requestMirrorPolicies.map(\.cluster))
+        for route in host.routes {
+            guard case .route(let action)? = route.action else { continue }
+            switch action.clusterSpecifier {
+            case .cluster(let name)?: names.insert(name)
+            case .weightedClusters(let weighted)?: names.formUnion(weighted.clusters.map(\.name))
+            default: break
             }
+            names.formUnion(action.requestMirrorPolicies.map(\.cluster))
         }
         return names
     }
