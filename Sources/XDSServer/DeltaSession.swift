@@ -15,6 +15,9 @@ struct DeltaSession {
         var pendingNonce: String?
         var pendingGeneration: UInt64?
         var pendingVersion: String?
+        /// The version of all the type's resources `held` was last brought in line with, while the
+        /// subscription stays as it was: a push that finds it unchanged has nothing to compare.
+        var syncedFrom: String?
     }
 
     let cache: SnapshotCache
@@ -68,6 +71,7 @@ struct DeltaSession {
             if state.held.removeValue(forKey: name) != nil { unsubscribed.append(name) }
         }
         let changedSubscription = isFirst || !request.resourceNamesSubscribe.isEmpty || !request.resourceNamesUnsubscribe.isEmpty
+        if changedSubscription { state.syncedFrom = nil }
         types[typeURL] = state
         if !unsubscribed.isEmpty { await registry.removed(streamID!, typeURL: typeURL, names: unsubscribed) }
         if changedSubscription, let proxy {
@@ -104,16 +108,24 @@ struct DeltaSession {
     ) async throws -> Bool {
         guard var state = types[typeURL] else { return false }
         let started = ContinuousClock.now
+        let source = snapshot.version(of: typeURL)
+        if !always, let source, source == state.syncedFrom {
+            // Same resources, same subscription: nothing differs from what the proxy holds.
+            if state.pendingNonce != nil {
+                state.pendingGeneration = generation
+                types[typeURL] = state
+            }
+            return false
+        }
+        state.syncedFrom = source
         let (wanted, version) = snapshot.selecting(typeURL, names: state.wildcard ? nil : state.subscribed)
         let changed = wanted.filter { state.held[$0.name] != $0.version }
         let wantedNames = Set(wanted.map(\.name))
         let removed = state.held.keys.filter { !wantedNames.contains($0) }.sorted()
         guard always || !changed.isEmpty || !removed.isEmpty else {
             // Nothing new: a response still awaiting its ACK carries this generation's content too.
-            if state.pendingNonce != nil {
-                state.pendingGeneration = generation
-                types[typeURL] = state
-            }
+            if state.pendingNonce != nil { state.pendingGeneration = generation }
+            types[typeURL] = state
             return false
         }
         nonce += 1

@@ -70,4 +70,41 @@ import Testing
             }
         }
     }
+
+    /// A push finds an unchanged list without comparing every resource; a new subscription to a
+    /// list that did not change is still answered, and a change after it is still sent.
+    @Test func unchangedListsAreSkippedButNewSubscriptionsAreAnswered() async throws {
+        try await XDSHarness.run { harness in
+            let a = TestResources.endpoints("a", ports: [1])
+            let b = TestResources.endpoints("b", ports: [2])
+            await harness.mesh.set(TypeURL.clusterLoadAssignment, [a, b])
+            try await harness.delta { send, inbox in
+                send.yield(Self.subscribe(TypeURL.clusterLoadAssignment, ["a"]))
+                let first = try #require(await inbox.next())
+                #expect(first.resources.map(\.name) == ["a"])
+                send.yield(Self.ack(first))
+
+                // Another type changes: nothing to send for endpoints.
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("x")])
+                await harness.debouncer.changed(.all)
+                await harness.debouncer.flush()
+                #expect(await inbox.drain().isEmpty)
+
+                // The list is as it was, the subscription is not.
+                var more = DeltaRequest()
+                more.typeURL = TypeURL.clusterLoadAssignment
+                more.resourceNamesSubscribe = ["b"]
+                send.yield(more)
+                let second = try #require(await inbox.next())
+                #expect(second.resources.map(\.name) == ["b"])
+                send.yield(Self.ack(second))
+
+                await harness.mesh.set(TypeURL.clusterLoadAssignment, [a, TestResources.endpoints("b", ports: [3])])
+                await harness.debouncer.changed(.endpoints)
+                await harness.debouncer.flush()
+                let third = try #require(await inbox.next())
+                #expect(third.resources.map(\.name) == ["b"])
+            }
+        }
+    }
 }

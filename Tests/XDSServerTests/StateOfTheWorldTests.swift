@@ -47,6 +47,27 @@ import Testing
         }
     }
 
+    /// A subscription that grows while the resources stay as they were is answered with the new
+    /// selection (a push would have found nothing changed).
+    @Test func aGrownSubscriptionToUnchangedResourcesIsAnswered() async throws {
+        try await XDSHarness.run { harness in
+            await Self.seed(harness.mesh)
+            try await harness.sotw { send, inbox in
+                send.yield(.subscribe(TypeURL.clusterLoadAssignment, names: [Self.reviewsV1]))
+                let first = try #require(await inbox.next())
+                #expect(first.names == [Self.reviewsV1])
+                send.yield(.ack(first, names: [Self.reviewsV1]))
+                await harness.debouncer.changed(.all)
+                await harness.debouncer.flush()
+                #expect(await inbox.drain().isEmpty, "nothing changed")
+
+                send.yield(.ack(first, names: [Self.reviewsV1, Self.reviewsV2]))
+                let grown = try #require(await inbox.next())
+                #expect(grown.names == [Self.reviewsV1, Self.reviewsV2])
+            }
+        }
+    }
+
     @Test func changesPushOnlyTheChangedTypesInMakeBeforeBreakOrder() async throws {
         try await XDSHarness.run { harness in
             await Self.seed(harness.mesh)
