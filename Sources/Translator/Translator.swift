@@ -47,7 +47,7 @@ public enum Translator {
                 guard let service = index.services[fqdn] else { return [] }
                 return service.ports.filter { $0.protocolKind != .udp }.map { port in
                     index.routeMemo.configuration(scope: scope, name: GRPCListenerNaming.name(fqdn: fqdn, port: port.port)) {
-                        VirtualHostTranslator.grpcRouteConfiguration(service: service, port: port.port, index: index, proxy: proxy)
+                        VirtualHostTranslator.grpcRouteConfiguration(service: service, port: port.port, index: index, proxy: proxy, scope: scope)
                     }
                 }
             }

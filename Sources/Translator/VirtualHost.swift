@@ -20,11 +20,13 @@ public enum VirtualHostTranslator {
     }
 
     /// The RDS config a proxyless gRPC client fetches for `xds:///<fqdn>:<port>`.
-    public static func grpcRouteConfiguration(service: MeshIndex.ServiceEntry, port: Int, index: MeshIndex, proxy: ProxyIdentity) -> Envoy_Config_Route_V3_RouteConfiguration {
+    /// `scope` is the proxy's route scope when the caller has it (see ``Translator/routeScope(_:proxy:)``).
+    public static func grpcRouteConfiguration(service: MeshIndex.ServiceEntry, port: Int, index: MeshIndex, proxy: ProxyIdentity,
+                                              scope: String? = nil) -> Envoy_Config_Route_V3_RouteConfiguration {
         var configuration = Envoy_Config_Route_V3_RouteConfiguration()
         configuration.name = GRPCListenerNaming.name(fqdn: service.fqdn, port: port)
         let context = RouteContext(index: index, proxy: proxy, port: port)
-        configuration.virtualHosts = [index.hostMemo.host(scope: Translator.routeScope(index, proxy: proxy), port: port, fqdn: service.fqdn, portless: true) {
+        configuration.virtualHosts = [index.hostMemo.host(scope: scope ?? Translator.routeScope(index, proxy: proxy), port: port, fqdn: service.fqdn, portless: true) {
             virtualHost(service: service, port: port, context: context, withPortlessDomains: true)
         }]
         return configuration
