@@ -1,7 +1,7 @@
 import EnvoyAPI
 import Foundation
-import Synchronization
 import SwiftProtobuf
+import Translator
 import XDSServer
 
 /// Serializes route configurations from their virtual hosts' bytes, each host serialized once
@@ -12,7 +12,7 @@ import XDSServer
 /// fields in number order, and a route configuration is its name (1), its virtual hosts (2),
 /// then everything else.
 final class RouteConfigurationEncoding: Sendable {
-    private let hosts = Mutex<[String: (host: Envoy_Config_Route_V3_VirtualHost, bytes: Data)]>([:])
+    private let hosts = HostDerived<Data>()
 
     static var options: BinaryEncodingOptions {
         var options = BinaryEncodingOptions()
@@ -41,13 +41,9 @@ final class RouteConfigurationEncoding: Sendable {
         return bytes
     }
 
-    /// A host's bytes, reused when the host equals the one encoded under `key` before (hosts carried
-    /// from an earlier mesh index share storage with it, so that check is a pointer comparison).
+    /// A host's bytes, reused while the host under `key` is the same one.
     private func encode(_ host: Envoy_Config_Route_V3_VirtualHost, key: String) throws -> Data {
-        if let known = hosts.withLock({ $0[key] }), known.host == host { return known.bytes }
-        let bytes: Data = try host.serializedBytes(options: Self.options)
-        hosts.withLock { $0[key] = (host, bytes) }
-        return bytes
+        try hosts.value(for: host, key: key) { try host.serializedBytes(options: Self.options) }
     }
 
     /// A length-delimited field: its tag, the length as a varint, the bytes.

@@ -187,12 +187,14 @@ public final class VirtualHostMemo: Sendable {
 
 /// Values computed from virtual hosts, reused while the host under a key is the same one (hosts
 /// carried from an earlier index share storage with it, so that check is a pointer comparison).
-final class HostDerived<Value: Sendable>: Sendable {
+public final class HostDerived<Value: Sendable>: Sendable {
     private let values = Mutex<[String: (host: Envoy_Config_Route_V3_VirtualHost, value: Value)]>([:])
 
-    func value(for host: Envoy_Config_Route_V3_VirtualHost, key: String, make: () -> Value) -> Value {
+    public init() {}
+
+    public func value(for host: Envoy_Config_Route_V3_VirtualHost, key: String, make: () throws -> Value) rethrows -> Value {
         if let known = values.withLock({ $0[key] }), known.host == host { return known.value }
-        let made = make()
+        let made = try make()
         values.withLock { $0[key] = (host, made) }
         return made
     }
