@@ -77,7 +77,7 @@ public struct MeshIndex: Sendable {
         // Virtual hosts also read VirtualServices: kept when only VirtualServices changed, except for the
         // hosts those claimed before or claim now. A change to a delegate or a wildcard host can reach any host.
         var hosts = VirtualHostMemo()
-        if sameClusterInputs && old.gateways == snapshot.gateways && Self.matchesSourceLabels(old) == Self.matchesSourceLabels(snapshot),
+        if sameClusterInputs && old.gateways == snapshot.gateways && previous.matchesSourceLabels == Self.matchesSourceLabels(snapshot),
            let touched = Self.hostsClaimedByChangedVirtualServices(old, snapshot) {
             hosts = previous.hostMemo.carrying(excluding: touched)
         }

@@ -86,8 +86,7 @@ public struct ResourceSnapshot: Sendable, Hashable {
     }
 
     public subscript(typeURL: String) -> [String: XDSResource] {
-        get { lists[typeURL]?.byName ?? [:] }
-        set { lists[typeURL] = ResourceList(byName: newValue) }
+        lists[typeURL]?.byName ?? [:]
     }
 
     /// One type's list, shared as it is.
@@ -98,11 +97,6 @@ public struct ResourceSnapshot: Sendable, Hashable {
     /// Replaces one type's list with `other`'s (its storage is shared, nothing is re-sorted).
     public mutating func replace(_ typeURL: String, from other: ResourceSnapshot) {
         lists[typeURL] = other.lists[typeURL]
-    }
-
-    /// The resources of one type, sorted by name (responses are deterministic).
-    public func sorted(_ typeURL: String) -> [XDSResource] {
-        lists[typeURL]?.sorted ?? []
     }
 
     /// The version of every resource of a type: when it is unchanged, so is any selection from them.
