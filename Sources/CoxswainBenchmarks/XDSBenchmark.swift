@@ -51,7 +51,7 @@ struct XDSBenchmark: AsyncParsableCommand {
         let registry = ProxyRegistry()
         let debouncer = ChangeDebouncer(cache: cache, quiet: .milliseconds(debounceQuiet))
         let ads = AggregatedDiscoveryService(generator: generator, cache: cache, registry: registry)
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext, config: .xds)
         try await withGRPCServer(transport: transport, services: [ads]) { _ in
             guard let port = try await transport.listeningAddress.ipv4?.port else { throw ValidationError("the server has no IPv4 address") }
             print("mesh: \(mesh.serviceCount) services; \(proxies) proxies over \((proxies + streamsPerConnection - 1) / streamsPerConnection) HTTP/2 connections; debounce quiet \(debounceQuiet) ms")
@@ -68,6 +68,7 @@ struct XDSBenchmark: AsyncParsableCommand {
             for descriptor in keys.values { _ = await cache.snapshot(for: descriptor) }
             trimHeap()
             let rssShared = residentBytes()
+            let heapShared = heapInUseBytes()
             print("shared: \(keys.count) cache keys translated in \(milliseconds(ContinuousClock.now - warmStart)) ms, RSS +\(megabytes(rssShared - rssEmpty)) MiB")
 
             let client = try LoadClientProcess(arguments: [
@@ -85,7 +86,9 @@ struct XDSBenchmark: AsyncParsableCommand {
             trimHeap()
             let rssConnected = residentBytes()
             let perProxy = (rssConnected - rssShared) / max(1, proxies)
-            print("server memory: RSS \(megabytes(rssConnected)) MiB, +\(megabytes(rssConnected - rssShared)) MiB for \(proxies) proxies = \(perProxy / 1024) KiB per proxy")
+            let heapPerProxy = heapInUseBytes().map { connected in heapShared.map { (connected - $0) / max(1, proxies) / 1024 } } ?? nil
+            print("server memory: RSS \(megabytes(rssConnected)) MiB, +\(megabytes(rssConnected - rssShared)) MiB for \(proxies) proxies = \(perProxy / 1024) KiB per proxy"
+                + (heapPerProxy.map { " (heap in use: \($0) KiB per proxy)" } ?? ""))
 
             var convergence: [Duration] = []
             var pushWindows: [Duration] = []

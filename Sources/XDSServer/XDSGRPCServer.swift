@@ -53,7 +53,7 @@ public struct XDSGRPCServer: Service {
     }
 
     public func run() async throws {
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: transportSecurity)
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: transportSecurity, config: .xds)
         let server = GRPCServer(transport: transport, services: [service])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }

@@ -208,4 +208,25 @@ import Testing
             }
         }
     }
+
+    /// A sidecar's EDS request names every cluster it has, hundreds of kilobytes that arrive in
+    /// many HTTP/2 frames; the server reads it whole (between frames, ``InboundBufferRelease``
+    /// hands gRPC empty ones) and answers each such request as the first.
+    @Test func aRequestSpanningManyFramesIsReadWhole() async throws {
+        try await XDSHarness.run { harness in
+            await Self.seed(harness.mesh)
+            let names = (0..<4_000).map { "outbound|9080|v\($0)|filler.default.svc.cluster.local" } + [Self.reviewsV1, Self.reviewsV2]
+            #expect(names.reduce(0) { $0 + $1.utf8.count } > 10 * 16_384, "more than ten frames of the default size")
+            try await harness.sotw { send, inbox in
+                send.yield(.subscribe(TypeURL.clusterLoadAssignment, names: names))
+                let first = try #require(await inbox.next())
+                #expect(first.names == [Self.reviewsV1, Self.reviewsV2])
+                send.yield(.ack(first, names: names))
+                #expect(await eventually { await harness.registry.statuses().first?.isSynced == true }, "the ACK of many frames was read")
+                send.yield(.ack(first, names: Array(names.dropLast())))
+                let shrunk = try #require(await inbox.next())
+                #expect(shrunk.names == [Self.reviewsV1])
+            }
+        }
+    }
 }

@@ -168,7 +168,7 @@ struct XDSHarness {
         let cache = SnapshotCache(generator: generator)
         let registry = ProxyRegistry()
         let service = AggregatedDiscoveryService(generator: generator, cache: cache, registry: registry)
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext, config: .xds)
         return try await withGRPCServer(transport: transport, services: [service]) { _ in
             let port = try #require(try await transport.listeningAddress.ipv4?.port)
             let harness = XDSHarness(mesh: mesh, cache: cache, registry: registry, debouncer: ChangeDebouncer(cache: cache, quiet: quiet, maxDelay: maxDelay), port: port)
