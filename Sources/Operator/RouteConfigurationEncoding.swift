@@ -22,10 +22,8 @@ final class RouteConfigurationEncoding: Sendable {
 
     /// `configuration` packed as a resource; `scope` tells apart configurations of a name that differ.
     func resource(_ configuration: Envoy_Config_Route_V3_RouteConfiguration, scope: String) throws -> XDSResource {
-        var packed = Google_Protobuf_Any()
-        packed.typeURL = "type.googleapis.com/" + Envoy_Config_Route_V3_RouteConfiguration.protoMessageName
-        packed.value = try encode(configuration, scope: scope)
-        return XDSResource(name: configuration.name, body: packed)
+        XDSResource(name: configuration.name, typeURL: "type.googleapis.com/" + Envoy_Config_Route_V3_RouteConfiguration.protoMessageName,
+                    value: try encode(configuration, scope: scope))
     }
 
     func encode(_ configuration: Envoy_Config_Route_V3_RouteConfiguration, scope: String) throws -> Data {

@@ -1,12 +1,13 @@
 import EnvoyAPI
 import GRPCCore
+import GRPCProtobuf
 import Logging
 
 /// `envoy.service.discovery.v3.AggregatedDiscoveryService`: state-of-the-world and
 /// incremental ADS over one gRPC service. Each stream is one loop over its proxy's
 /// requests and the cache's change notifications; a slow proxy only delays itself,
 /// and after a burst of changes it is sent the newest state, never a queue of old ones.
-public struct AggregatedDiscoveryService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.SimpleServiceProtocol {
+public struct AggregatedDiscoveryService: RegistrableRPCService {
     public let cache: SnapshotCache
     public let registry: ProxyRegistry
     let generator: any ResourceGenerator
@@ -19,22 +20,33 @@ public struct AggregatedDiscoveryService: Envoy_Service_Discovery_V3_AggregatedD
         self.logger = logger
     }
 
-    public func streamAggregatedResources(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
-        context: ServerContext
-    ) async throws {
-        var session = StateOfTheWorldSession(cache: cache, registry: registry, generator: generator, logger: logger)
-        try await serve(&session, requests: request, writer: response)
-    }
+    typealias Methods = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Method
 
-    public func deltaAggregatedResources(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
-        context: ServerContext
-    ) async throws {
-        var session = DeltaSession(cache: cache, registry: registry, generator: generator, logger: logger)
-        try await serve(&session, requests: request, writer: response)
+    /// The generated service's methods, except that state-of-the-world responses are written
+    /// from the resources' bytes (``DiscoveryResponseSerializer``).
+    public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+        router.registerHandler(
+            forMethod: Methods.StreamAggregatedResources.descriptor,
+            deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
+            serializer: DiscoveryResponseSerializer()
+        ) { request, _ in
+            StreamingServerResponse { writer in
+                var session = StateOfTheWorldSession(cache: cache, registry: registry, generator: generator, logger: logger)
+                try await serve(&session, requests: request.messages, writer: writer)
+                return [:]
+            }
+        }
+        router.registerHandler(
+            forMethod: Methods.DeltaAggregatedResources.descriptor,
+            deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
+            serializer: ProtobufSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>()
+        ) { request, _ in
+            StreamingServerResponse { writer in
+                var session = DeltaSession(cache: cache, registry: registry, generator: generator, logger: logger)
+                try await serve(&session, requests: request.messages, writer: writer)
+                return [:]
+            }
+        }
     }
 
     /// One stream's loop: requests and mesh changes, in arrival order, until the proxy hangs up.

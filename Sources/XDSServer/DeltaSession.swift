@@ -150,7 +150,7 @@ struct DeltaSession {
         types[typeURL] = state
         await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: changed, replacing: false)
         if !removed.isEmpty { await registry.removed(streamID!, typeURL: typeURL, names: removed) }
-        XDSMetrics.recordPush(typeURL: typeURL, bytes: changed.reduce(0) { $0 + $1.body.value.count }, since: started)
+        XDSMetrics.recordPush(typeURL: typeURL, bytes: changed.reduce(0) { $0 + $1.value.count }, since: started)
         return true
     }
 }

@@ -1,4 +1,5 @@
 import EnvoyAPI
+import Foundation
 import SwiftProtobuf
 
 /// One named Envoy resource, packed, with a version that changes exactly when its content does.
@@ -7,18 +8,29 @@ public struct XDSResource: Sendable, Hashable {
     /// A hash of the resource's deterministic binary form: equal content, equal version,
     /// on every replica, so a proxy that reconnects elsewhere is not sent it again.
     public var version: String
-    public var body: Google_Protobuf_Any
+    /// The `Any`'s type URL and serialized message, kept as bytes: an `Any` packed from a message
+    /// serializes it again every time it is read or sent, and even one holding bytes costs a copy
+    /// of its storage per read. Responses are written from these bytes (``DiscoveryResponseSerializer``).
+    public let typeURL: String
+    public let value: Data
 
-    /// Keeps the `Any`'s serialized bytes. An `Any` packed from a message holds the message and
-    /// serializes it again every time it is read or sent: once per proxy per push, which made a
-    /// push to a hundred proxies cost a hundred serializations of the whole configuration.
-    public init(name: String, body: Google_Protobuf_Any) {
+    /// The resource as a protobuf `Any` (for delta responses and config dumps).
+    public var body: Google_Protobuf_Any {
         var packed = Google_Protobuf_Any()
-        packed.typeURL = body.typeURL
-        packed.value = body.value
+        packed.typeURL = typeURL
+        packed.value = value
+        return packed
+    }
+
+    public init(name: String, body: Google_Protobuf_Any) {
+        self.init(name: name, typeURL: body.typeURL, value: body.value)
+    }
+
+    public init(name: String, typeURL: String, value: Data) {
         self.name = name
-        self.body = packed
-        self.version = ResourceVersion.of(packed)
+        self.typeURL = typeURL
+        self.value = value
+        self.version = ResourceVersion.of(typeURL: typeURL, value: value)
     }
 
     /// Packs a message under Envoy's type URL, serialized once, deterministically (map fields in key
@@ -26,10 +38,7 @@ public struct XDSResource: Sendable, Hashable {
     public init(name: String, message: some Message) throws {
         var options = BinaryEncodingOptions()
         options.useDeterministicOrdering = true
-        var packed = Google_Protobuf_Any()
-        packed.typeURL = "type.googleapis.com/" + type(of: message).protoMessageName
-        packed.value = try message.serializedBytes(options: options)
-        self.init(name: name, body: packed)
+        self.init(name: name, typeURL: "type.googleapis.com/" + type(of: message).protoMessageName, value: try message.serializedBytes(options: options))
     }
 }
 
@@ -120,8 +129,12 @@ public struct ResourceSnapshot: Sendable, Hashable {
 public enum ResourceVersion {
     /// FNV-1a over the resource's type URL and serialized bytes, as 16 hex digits.
     public static func of(_ body: Google_Protobuf_Any) -> String {
-        let hash = fnv1a(body.typeURL.utf8, seed: fnvOffset)
-        return body.value.withUnsafeBytes { hex(fnv1a($0, seed: hash)) }
+        of(typeURL: body.typeURL, value: body.value)
+    }
+
+    static func of(typeURL: String, value: Data) -> String {
+        let hash = fnv1a(typeURL.utf8, seed: fnvOffset)
+        return value.withUnsafeBytes { hex(fnv1a($0, seed: hash)) }
     }
 
     /// The version of a set of resources: a hash of their names and versions in name order.

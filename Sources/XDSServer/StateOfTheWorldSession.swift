@@ -36,7 +36,7 @@ struct StateOfTheWorldSession {
 
     /// Handles one request: identifies the proxy, records an ACK or NACK, updates the
     /// subscription and answers when the proxy needs something new.
-    mutating func handle(_ request: Envoy_Service_Discovery_V3_DiscoveryRequest, writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>) async throws {
+    mutating func handle(_ request: Envoy_Service_Discovery_V3_DiscoveryRequest, writer: RPCWriter<EncodedDiscoveryResponse>) async throws {
         try await identify(request.hasNode ? request.node : nil)
         let typeURL = request.typeURL
         guard XDSResourceType(typeURL: typeURL) != nil else {
@@ -82,7 +82,7 @@ struct StateOfTheWorldSession {
     }
 
     /// Pushes every subscribed type whose resources changed, in make-before-break order.
-    mutating func push(writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>) async throws {
+    mutating func push(writer: RPCWriter<EncodedDiscoveryResponse>) async throws {
         guard let proxy else { return }
         let (snapshot, generation) = await cache.snapshot(for: proxy)
         var unchanged: [String] = []
@@ -104,7 +104,7 @@ struct StateOfTheWorldSession {
     /// says whether it sent.
     private mutating func send(
         _ typeURL: String, snapshot: ResourceSnapshot, generation: UInt64,
-        writer: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>, force: Bool
+        writer: RPCWriter<EncodedDiscoveryResponse>, force: Bool
     ) async throws -> Bool {
         guard var state = types[typeURL] else { return false }
         let started = ContinuousClock.now
@@ -122,18 +122,14 @@ struct StateOfTheWorldSession {
             return false
         }
         nonce += 1
-        var response = Envoy_Service_Discovery_V3_DiscoveryResponse()
-        response.versionInfo = version
-        response.typeURL = typeURL
-        response.nonce = String(nonce)
-        response.resources = resources.map(\.body)
+        let response = EncodedDiscoveryResponse(versionInfo: version, typeURL: typeURL, nonce: String(nonce), resources: resources)
         try await writer.write(response)
         state.sentVersion = version
         state.sentNonce = response.nonce
         state.sentGeneration = generation
         types[typeURL] = state
         await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: resources)
-        XDSMetrics.recordPush(typeURL: typeURL, bytes: resources.reduce(0) { $0 + $1.body.value.count }, since: started)
+        XDSMetrics.recordPush(typeURL: typeURL, bytes: resources.reduce(0) { $0 + $1.value.count }, since: started)
         return true
     }
 }
