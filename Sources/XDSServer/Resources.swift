@@ -3,16 +3,44 @@ import Foundation
 import SwiftProtobuf
 
 /// One named Envoy resource, packed, with a version that changes exactly when its content does.
+/// Immutable and shared: a copy is one reference, which matters as lists of thousands are
+/// copied into every response.
 public struct XDSResource: Sendable, Hashable {
-    public var name: String
+    private final class Storage: Sendable {
+        let name: String
+        let version: String
+        let typeURL: String
+        let value: Data
+
+        init(name: String, version: String, typeURL: String, value: Data) {
+            self.name = name
+            self.version = version
+            self.typeURL = typeURL
+            self.value = value
+        }
+    }
+
+    private let storage: Storage
+
+    public var name: String { storage.name }
     /// A hash of the resource's deterministic binary form: equal content, equal version,
     /// on every replica, so a proxy that reconnects elsewhere is not sent it again.
-    public var version: String
+    public var version: String { storage.version }
     /// The `Any`'s type URL and serialized message, kept as bytes: an `Any` packed from a message
     /// serializes it again every time it is read or sent, and even one holding bytes costs a copy
     /// of its storage per read. Responses are written from these bytes (``DiscoveryResponseSerializer``).
-    public let typeURL: String
-    public let value: Data
+    public var typeURL: String { storage.typeURL }
+    public var value: Data { storage.value }
+
+    public static func == (lhs: XDSResource, rhs: XDSResource) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.name == rhs.name && lhs.version == rhs.version && lhs.typeURL == rhs.typeURL && lhs.value == rhs.value)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(version)
+    }
 
     /// The resource as a protobuf `Any` (for delta responses and config dumps).
     public var body: Google_Protobuf_Any {
@@ -27,10 +55,7 @@ public struct XDSResource: Sendable, Hashable {
     }
 
     public init(name: String, typeURL: String, value: Data) {
-        self.name = name
-        self.typeURL = typeURL
-        self.value = value
-        self.version = ResourceVersion.of(typeURL: typeURL, value: value)
+        storage = Storage(name: name, version: ResourceVersion.of(typeURL: typeURL, value: value), typeURL: typeURL, value: value)
     }
 
     /// Packs a message under Envoy's type URL, serialized once, deterministically (map fields in key
