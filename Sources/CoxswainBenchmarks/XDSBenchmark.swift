@@ -42,6 +42,9 @@ struct XDSBenchmark: AsyncParsableCommand {
     @Option(name: .customLong("workloads-per-namespace"), help: "Distinct sidecar workloads (label sets) per namespace.")
     var workloadsPerNamespace = 4
 
+    @Option(name: .customLong("delta-percent"), help: "Proxies (of every kind) that speak incremental xDS instead of state of the world, in percent.")
+    var deltaPercent = 0
+
     func run() async throws {
         let fleet = ProxyFleet(namespaces: namespaces, workloadsPerNamespace: workloadsPerNamespace)
         var mesh = LoadMesh(services: services)
@@ -54,7 +57,7 @@ struct XDSBenchmark: AsyncParsableCommand {
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext, config: .xds)
         try await withGRPCServer(transport: transport, services: [ads]) { _ in
             guard let port = try await transport.listeningAddress.ipv4?.port else { throw ValidationError("the server has no IPv4 address") }
-            print("mesh: \(mesh.serviceCount) services; \(proxies) proxies over \((proxies + streamsPerConnection - 1) / streamsPerConnection) HTTP/2 connections; debounce quiet \(debounceQuiet) ms")
+            print("mesh: \(mesh.serviceCount) services; \(proxies) proxies (\(deltaPercent)% delta) over \((proxies + streamsPerConnection - 1) / streamsPerConnection) HTTP/2 connections; debounce quiet \(debounceQuiet) ms")
 
             // Shared resources: one snapshot per cache key, built before the proxies come.
             trimHeap()
@@ -73,7 +76,7 @@ struct XDSBenchmark: AsyncParsableCommand {
 
             let client = try LoadClientProcess(arguments: [
                 "xds-load", "--port", "\(port)", "--proxies", "\(proxies)", "--streams-per-connection", "\(streamsPerConnection)",
-                "--namespaces", "\(namespaces)", "--workloads-per-namespace", "\(workloadsPerNamespace)",
+                "--namespaces", "\(namespaces)", "--workloads-per-namespace", "\(workloadsPerNamespace)", "--delta-percent", "\(deltaPercent)",
             ])
             let connectStart = ContinuousClock.now
             guard await client.nextLine(timeout: .seconds(600)) == "ready" else { throw ValidationError("the load client did not get ready") }

@@ -26,6 +26,7 @@ struct XDSLoadClient: AsyncParsableCommand {
     @Option(name: .customLong("streams-per-connection")) var streamsPerConnection = 100
     @Option(name: .long) var namespaces = 5
     @Option(name: .customLong("workloads-per-namespace")) var workloadsPerNamespace = 4
+    @Option(name: .customLong("delta-percent")) var deltaPercent = 0
 
     func run() async throws {
         let fleet = ProxyFleet(namespaces: namespaces, workloadsPerNamespace: workloadsPerNamespace)
@@ -57,7 +58,9 @@ struct XDSLoadClient: AsyncParsableCommand {
                         let ads = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client(wrapping: client)
                         try await withThrowingTaskGroup(of: Void.self) { streams in
                             for index in range {
-                                streams.addTask { try await LoadProxy(node: fleet.node(index), counters: counters).run(ads) }
+                                let proxy = LoadProxy(node: fleet.node(index), counters: counters)
+                                let delta = index % 100 < deltaPercent
+                                streams.addTask { try await delta ? proxy.runDelta(ads) : proxy.run(ads) }
                             }
                             try await streams.waitForAll()
                         }
@@ -87,6 +90,20 @@ final class LoadCounters: Sendable {
     /// The names of the resources a CDS or LDS response refers to, by response version: equal
     /// versions have equal resources, so a thousand sidecars of one workload decode it once.
     private let referenced = Mutex<[String: [String]]>([:])
+
+    /// What one delta resource names, by type, name and version (decoded once for all proxies).
+    private let referencedByResource = Mutex<[String: [String]]>([:])
+
+    func referencedNames(_ typeURL: String, _ resource: Envoy_Service_Discovery_V3_Resource) -> [String] {
+        let key = typeURL + "|" + resource.name + "|" + resource.version
+        if let known = referencedByResource.withLock({ $0[key] }) { return known }
+        var response = Envoy_Service_Discovery_V3_DiscoveryResponse()
+        response.typeURL = typeURL
+        response.resources = [resource.resource]
+        let names = LoadProxy.referencedNames(response)
+        referencedByResource.withLock { $0[key] = names }
+        return names
+    }
 
     func referencedNames(_ response: Envoy_Service_Discovery_V3_DiscoveryResponse) -> [String] {
         let key = response.typeURL + "|" + response.versionInfo
@@ -145,6 +162,79 @@ struct LoadProxy {
                     }
                 }
                 if !isReady, Self.isComplete(types) {
+                    isReady = true
+                    counters.ready.add(1, ordering: .relaxed)
+                }
+            }
+            sender.finish()
+        }
+    }
+
+    typealias DeltaRequest = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
+
+    /// The same proxy over incremental xDS, as istio-proxy speaks it: wildcard CDS and LDS, EDS
+    /// and RDS subscribed to what they name, and an ACK for every response. Responses carry only
+    /// what changed, so what the proxy must subscribe to follows the resources it holds.
+    func runDelta(_ ads: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client<some ClientTransport>) async throws {
+        let (requests, sender) = AsyncStream.makeStream(of: DeltaRequest.self)
+        var first = DeltaRequest()
+        first.node = node
+        first.typeURL = TypeURL.cluster
+        sender.yield(first)
+        var listeners = DeltaRequest()
+        listeners.typeURL = TypeURL.listener
+        sender.yield(listeners)
+        try await ads.deltaAggregatedResources(request: StreamingClientRequest { writer in
+            for await request in requests { try await writer.write(request) }
+        }) { response in
+            // Per CDS/LDS resource held: its version and what it names; per EDS/RDS name: how many name it.
+            var held: [String: [String: String]] = [:]
+            var names: [String: [String: [String]]] = [:]
+            var subscribed: [String: [String: Int]] = [:]
+            var received: Set<String> = []
+            var isReady = false
+            for try await message in response.messages {
+                counters.responses.add(1, ordering: .relaxed)
+                counters.bytes.add(message.resources.reduce(0) { $0 + $1.resource.value.count }, ordering: .relaxed)
+                var ack = DeltaRequest()
+                ack.typeURL = message.typeURL
+                ack.responseNonce = message.nonce
+                received.insert(message.typeURL)
+                if let dependent = Self.dependentType[message.typeURL] {
+                    var counts = subscribed[dependent] ?? [:]
+                    var subscribe: [String] = []
+                    var unsubscribe: [String] = []
+                    func name(_ list: [String], _ step: Int) {
+                        for name in list {
+                            let count = (counts[name] ?? 0) + step
+                            if count == 1 && step == 1 { subscribe.append(name) }
+                            if count == 0 { unsubscribe.append(name) }
+                            counts[name] = count == 0 ? nil : count
+                        }
+                    }
+                    for resource in message.resources {
+                        if let old = names[message.typeURL]?[resource.name] { name(old, -1) }
+                        let new = counters.referencedNames(message.typeURL, resource)
+                        names[message.typeURL, default: [:]][resource.name] = new
+                        held[message.typeURL, default: [:]][resource.name] = resource.version
+                        name(new, 1)
+                    }
+                    for removed in message.removedResources {
+                        if let old = names[message.typeURL]?.removeValue(forKey: removed) { name(old, -1) }
+                        held[message.typeURL]?[removed] = nil
+                    }
+                    subscribed[dependent] = counts
+                    if !subscribe.isEmpty || !unsubscribe.isEmpty {
+                        var change = DeltaRequest()
+                        change.typeURL = dependent
+                        change.resourceNamesSubscribe = subscribe
+                        change.resourceNamesUnsubscribe = unsubscribe
+                        sender.yield(change)
+                    }
+                }
+                sender.yield(ack)
+                if !isReady, [TypeURL.cluster, TypeURL.listener].allSatisfy(received.contains),
+                   [TypeURL.clusterLoadAssignment, TypeURL.routeConfiguration].allSatisfy({ received.contains($0) || (subscribed[$0] ?? [:]).isEmpty }) {
                     isReady = true
                     counters.ready.add(1, ordering: .relaxed)
                 }

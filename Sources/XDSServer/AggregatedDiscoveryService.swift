@@ -22,8 +22,8 @@ public struct AggregatedDiscoveryService: RegistrableRPCService {
 
     typealias Methods = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Method
 
-    /// The generated service's methods, except that state-of-the-world responses are written
-    /// from the resources' bytes (``DiscoveryResponseSerializer``).
+    /// The generated service's methods, except that responses are written from the resources'
+    /// bytes (``DiscoveryResponseSerializer``, ``DeltaDiscoveryResponseSerializer``).
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         router.registerHandler(
             forMethod: Methods.StreamAggregatedResources.descriptor,
@@ -39,7 +39,7 @@ public struct AggregatedDiscoveryService: RegistrableRPCService {
         router.registerHandler(
             forMethod: Methods.DeltaAggregatedResources.descriptor,
             deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
-            serializer: ProtobufSerializer<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>()
+            serializer: DeltaDiscoveryResponseSerializer()
         ) { request, _ in
             StreamingServerResponse { writer in
                 var session = DeltaSession(cache: cache, registry: registry, generator: generator, logger: logger)

@@ -10,8 +10,8 @@ struct DeltaSession {
     struct TypeState {
         var wildcard = false
         var subscribed: Set<String> = []
-        /// What the proxy holds: name → version.
-        var held: [String: String] = [:]
+        /// What the proxy holds.
+        var held = HeldResources.versions([:])
         var pendingNonce: String?
         var pendingGeneration: UInt64?
         var pendingVersion: String?
@@ -37,7 +37,7 @@ struct DeltaSession {
         self.logger = logger
     }
 
-    mutating func handle(_ request: Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws {
+    mutating func handle(_ request: Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, writer: RPCWriter<EncodedDeltaDiscoveryResponse>) async throws {
         try await identify(request.hasNode ? request.node : nil)
         let typeURL = request.typeURL
         guard XDSResourceType(typeURL: typeURL) != nil else { return }
@@ -60,16 +60,23 @@ struct DeltaSession {
         if isFirst {
             // A first request with no names is a wildcard subscription, for listeners and clusters only.
             state.wildcard = request.resourceNamesSubscribe.isEmpty && (typeURL == TypeURL.listener || typeURL == TypeURL.cluster)
-            state.held = request.initialResourceVersions
+            state.held = .versions(request.initialResourceVersions)
         }
+        var subscribed = state.subscribed
         for name in request.resourceNamesSubscribe {
-            if name == "*" { state.wildcard = true } else { state.subscribed.insert(name) }
+            if name == "*" { state.wildcard = true } else { subscribed.insert(name) }
         }
         var unsubscribed: [String] = []
-        for name in request.resourceNamesUnsubscribe {
-            if name == "*" { state.wildcard = false } else { state.subscribed.remove(name) }
-            if state.held.removeValue(forKey: name) != nil { unsubscribed.append(name) }
+        if !request.resourceNamesUnsubscribe.isEmpty {
+            var held = state.held.versions
+            for name in request.resourceNamesUnsubscribe {
+                if name == "*" { state.wildcard = false } else { subscribed.remove(name) }
+                if held.removeValue(forKey: name) != nil { unsubscribed.append(name) }
+            }
+            state.held = .versions(held)
         }
+        // A sidecar's EDS subscription names thousands of clusters, the same for every proxy of a workload.
+        if subscribed != state.subscribed { state.subscribed = SubscriptionNames.shared(subscribed) }
         let changedSubscription = isFirst || !request.resourceNamesSubscribe.isEmpty || !request.resourceNamesUnsubscribe.isEmpty
         if changedSubscription { state.syncedFrom = nil }
         types[typeURL] = state
@@ -82,7 +89,7 @@ struct DeltaSession {
         }
     }
 
-    mutating func push(writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>) async throws {
+    mutating func push(writer: RPCWriter<EncodedDeltaDiscoveryResponse>) async throws {
         guard let proxy else { return }
         let (snapshot, generation) = await cache.snapshot(for: proxy)
         var unchanged: [String] = []
@@ -104,7 +111,7 @@ struct DeltaSession {
     /// the held ones that no longer exist; says whether it sent.
     private mutating func send(
         _ typeURL: String, snapshot: ResourceSnapshot, generation: UInt64,
-        writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>, always: Bool
+        writer: RPCWriter<EncodedDeltaDiscoveryResponse>, always: Bool
     ) async throws -> Bool {
         guard var state = types[typeURL] else { return false }
         let started = ContinuousClock.now
@@ -118,10 +125,8 @@ struct DeltaSession {
             return false
         }
         state.syncedFrom = source
-        let (wanted, version) = snapshot.selecting(typeURL, names: state.wildcard ? nil : state.subscribed)
-        let changed = wanted.filter { state.held[$0.name] != $0.version }
-        let wantedNames = Set(wanted.map(\.name))
-        let removed = state.held.keys.filter { !wantedNames.contains($0) }.sorted()
+        let (wanted, version, whole) = snapshot.selection(typeURL, names: state.wildcard ? nil : state.subscribed)
+        let (changed, removed) = state.held.differences(to: wanted, whole: whole)
         guard always || !changed.isEmpty || !removed.isEmpty else {
             // Nothing new: a response still awaiting its ACK carries this generation's content too.
             if state.pendingNonce != nil { state.pendingGeneration = generation }
@@ -129,28 +134,75 @@ struct DeltaSession {
             return false
         }
         nonce += 1
-        var response = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse()
-        response.typeURL = typeURL
-        response.nonce = String(nonce)
-        response.systemVersionInfo = String(generation)
-        response.removedResources = removed
-        response.resources = changed.map { resource in
-            var wrapped = Envoy_Service_Discovery_V3_Resource()
-            wrapped.name = resource.name
-            wrapped.version = resource.version
-            wrapped.resource = resource.body
-            return wrapped
-        }
+        let response = EncodedDeltaDiscoveryResponse(
+            systemVersionInfo: String(generation), typeURL: typeURL, nonce: String(nonce), resources: changed, removedResources: removed)
         try await writer.write(response)
-        for resource in changed { state.held[resource.name] = resource.version }
-        for name in removed { state.held[name] = nil }
+        state.held = state.held.updated(whole: whole, changed: changed, removed: removed)
         state.pendingNonce = response.nonce
         state.pendingGeneration = generation
         state.pendingVersion = version
         types[typeURL] = state
-        await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: changed, replacing: false)
-        if !removed.isEmpty { await registry.removed(streamID!, typeURL: typeURL, names: removed) }
+        if let whole {
+            await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: whole.sorted)
+        } else {
+            await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: changed, replacing: false)
+            if !removed.isEmpty { await registry.removed(streamID!, typeURL: typeURL, names: removed) }
+        }
         XDSMetrics.recordPush(typeURL: typeURL, bytes: changed.reduce(0) { $0 + $1.value.count }, since: started)
         return true
+    }
+}
+
+/// What a delta proxy holds of one type. Usually exactly a list of the snapshot (a sidecar
+/// subscribes to all its clusters' endpoints), kept as that shared list rather than as a
+/// per-stream copy of thousands of names and versions.
+enum HeldResources {
+    case list(ResourceList)
+    case versions([String: String])
+
+    /// Name → version, written out.
+    var versions: [String: String] {
+        switch self {
+        case .list(let list): list.byName.mapValues(\.version)
+        case .versions(let versions): versions
+        }
+    }
+
+    func version(of name: String) -> String? {
+        switch self {
+        case .list(let list): list.byName[name]?.version
+        case .versions(let versions): versions[name]
+        }
+    }
+
+    /// What to send to bring the proxy to `wanted` (`whole` when that is a list entire): the
+    /// resources it lacks or holds at another version, and the names it holds but should not.
+    func differences(to wanted: [XDSResource], whole: ResourceList?) -> (changed: [XDSResource], removed: [String]) {
+        if case .list(let held) = self, let whole, held.version == whole.version {
+            return ([], [])
+        }
+        let changed = wanted.filter { version(of: $0.name) != $0.version }
+        let isWanted: (String) -> Bool
+        if let whole {
+            isWanted = { whole.byName[$0] != nil }
+        } else {
+            let names = Set(wanted.map(\.name))
+            isWanted = { names.contains($0) }
+        }
+        let removed: [String] = switch self {
+        case .list(let held): held.sorted.lazy.map(\.name).filter { !isWanted($0) }
+        case .versions(let versions): versions.keys.filter { !isWanted($0) }.sorted()
+        }
+        return (changed, removed)
+    }
+
+    /// What the proxy holds once sent `changed` and told of `removed`: the whole list when that
+    /// is what it wanted.
+    func updated(whole: ResourceList?, changed: [XDSResource], removed: [String]) -> HeldResources {
+        if let whole { return .list(whole) }
+        var versions = self.versions
+        for resource in changed { versions[resource.name] = resource.version }
+        for name in removed { versions[name] = nil }
+        return .versions(versions)
     }
 }

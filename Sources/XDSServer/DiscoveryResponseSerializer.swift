@@ -17,56 +17,108 @@ public struct EncodedDiscoveryResponse: Sendable {
     }
 }
 
+/// An incremental response: `envoy.service.discovery.v3.DeltaDiscoveryResponse`, each resource
+/// wrapped in a `Resource` with its name and version.
+public struct EncodedDeltaDiscoveryResponse: Sendable {
+    public var systemVersionInfo: String
+    public var typeURL: String
+    public var nonce: String
+    public var resources: [XDSResource]
+    public var removedResources: [String]
+
+    public init(systemVersionInfo: String, typeURL: String, nonce: String, resources: [XDSResource], removedResources: [String]) {
+        self.systemVersionInfo = systemVersionInfo
+        self.typeURL = typeURL
+        self.nonce = nonce
+        self.resources = resources
+        self.removedResources = removedResources
+    }
+}
+
 /// Writes an ``EncodedDiscoveryResponse`` in protobuf's binary format, byte for byte what
 /// SwiftProtobuf writes for the equivalent `DiscoveryResponse`, but straight from each
 /// resource's bytes: building the message would copy every resource into an `Any` and walk
 /// them all again to serialize, per proxy and push (a sidecar's clusters are thousands).
 struct DiscoveryResponseSerializer: MessageSerializer {
     func serialize<Bytes: GRPCContiguousBytes>(_ response: EncodedDiscoveryResponse) throws -> Bytes {
-        var bytes = Bytes(repeating: 0, count: Self.size(of: response))
-        bytes.withUnsafeMutableBytes { buffer in
-            var writer = WireWriter(buffer: buffer)
-            writer.string(response.versionInfo, field: Field.versionInfo)
+        var size = ProtobufWire.fieldSize(response.versionInfo) + ProtobufWire.fieldSize(response.typeURL) + ProtobufWire.fieldSize(response.nonce)
+        for resource in response.resources {
+            size += ProtobufWire.messageSize(ProtobufWire.anySize(of: resource))
+        }
+        return ProtobufWire.write(size: size) { writer in
+            writer.string(response.versionInfo, field: 1)
             for resource in response.resources {
-                writer.tag(Field.resources)
-                writer.varint(Self.anySize(of: resource))
-                writer.string(resource.typeURL, field: Field.anyTypeURL)
-                writer.bytes(resource.value, field: Field.anyValue)
+                writer.any(resource, field: 2)
             }
-            writer.string(response.typeURL, field: Field.typeURL)
-            writer.string(response.nonce, field: Field.nonce)
+            writer.string(response.typeURL, field: 4)
+            writer.string(response.nonce, field: 5)
+        }
+    }
+}
+
+/// Writes an ``EncodedDeltaDiscoveryResponse`` the same way: byte for byte what SwiftProtobuf
+/// writes for the equivalent `DeltaDiscoveryResponse`.
+struct DeltaDiscoveryResponseSerializer: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ response: EncodedDeltaDiscoveryResponse) throws -> Bytes {
+        var size = ProtobufWire.fieldSize(response.systemVersionInfo) + ProtobufWire.fieldSize(response.typeURL) + ProtobufWire.fieldSize(response.nonce)
+        for resource in response.resources {
+            size += ProtobufWire.messageSize(Self.wrapperSize(of: resource))
+        }
+        for name in response.removedResources {
+            size += ProtobufWire.messageSize(name.utf8.count)  // repeated strings are written even when empty
+        }
+        return ProtobufWire.write(size: size) { writer in
+            writer.string(response.systemVersionInfo, field: 1)
+            for resource in response.resources {
+                // `Resource`: version = 1, resource = 2, name = 3.
+                writer.tag(2)
+                writer.varint(Self.wrapperSize(of: resource))
+                writer.string(resource.version, field: 1)
+                writer.any(resource, field: 2)
+                writer.string(resource.name, field: 3)
+            }
+            writer.string(response.typeURL, field: 4)
+            writer.string(response.nonce, field: 5)
+            for name in response.removedResources {
+                writer.string(name, field: 6, evenIfEmpty: true)
+            }
+        }
+    }
+
+    static func wrapperSize(of resource: XDSResource) -> Int {
+        ProtobufWire.fieldSize(resource.version) + ProtobufWire.messageSize(ProtobufWire.anySize(of: resource)) + ProtobufWire.fieldSize(resource.name)
+    }
+}
+
+/// Protobuf's binary format for the few shapes these responses have: length-delimited fields of
+/// numbers below 16 (one-byte tags), which protobuf writes in number order, leaving out empty
+/// strings and bytes except in repeated fields; `google.protobuf.Any` is type URL = 1, value = 2.
+enum ProtobufWire {
+    static func write<Bytes: GRPCContiguousBytes>(size: Int, _ body: (inout Writer) -> Void) -> Bytes {
+        var bytes = Bytes(repeating: 0, count: size)
+        bytes.withUnsafeMutableBytes { buffer in
+            var writer = Writer(buffer: buffer)
+            body(&writer)
             precondition(writer.offset == buffer.count, "the size computed is the size written")
         }
         return bytes
     }
 
-    /// Field numbers of `DiscoveryResponse` and `google.protobuf.Any`, all length-delimited;
-    /// protobuf writes fields in number order and leaves out empty strings and bytes.
-    enum Field {
-        static let versionInfo = 1
-        static let resources = 2
-        static let typeURL = 4
-        static let nonce = 5
-        static let anyTypeURL = 1
-        static let anyValue = 2
-    }
-
-    static func size(of response: EncodedDiscoveryResponse) -> Int {
-        var size = fieldSize(response.versionInfo.utf8.count) + fieldSize(response.typeURL.utf8.count) + fieldSize(response.nonce.utf8.count)
-        for resource in response.resources {
-            let any = anySize(of: resource)
-            size += 1 + varintSize(any) + any  // a repeated message is written even when empty
-        }
-        return size
-    }
-
     static func anySize(of resource: XDSResource) -> Int {
-        fieldSize(resource.typeURL.utf8.count) + fieldSize(resource.value.count)
+        fieldSize(resource.typeURL) + fieldSize(length: resource.value.count)
     }
 
-    /// A length-delimited field of a number below 16 (a one-byte tag), or nothing when empty.
-    static func fieldSize(_ length: Int) -> Int {
-        length == 0 ? 0 : 1 + varintSize(length) + length
+    /// A set message field or an element of a repeated one: written even when empty.
+    static func messageSize(_ length: Int) -> Int {
+        1 + varintSize(length) + length
+    }
+
+    static func fieldSize(_ string: String) -> Int {
+        fieldSize(length: string.utf8.count)
+    }
+
+    static func fieldSize(length: Int) -> Int {
+        length == 0 ? 0 : messageSize(length)
     }
 
     static func varintSize(_ value: Int) -> Int {
@@ -79,7 +131,7 @@ struct DiscoveryResponseSerializer: MessageSerializer {
         return size
     }
 
-    struct WireWriter {
+    struct Writer {
         let buffer: UnsafeMutableRawBufferPointer
         var offset = 0
 
@@ -96,8 +148,15 @@ struct DiscoveryResponseSerializer: MessageSerializer {
             byte(UInt8(value))
         }
 
-        mutating func string(_ string: String, field: Int) {
-            guard !string.isEmpty else { return }
+        mutating func any(_ resource: XDSResource, field: Int) {
+            tag(field)
+            varint(ProtobufWire.anySize(of: resource))
+            string(resource.typeURL, field: 1)
+            bytes(resource.value, field: 2)
+        }
+
+        mutating func string(_ string: String, field: Int, evenIfEmpty: Bool = false) {
+            guard evenIfEmpty || !string.isEmpty else { return }
             var string = string
             string.withUTF8 { raw(UnsafeRawBufferPointer($0), field: field) }
         }
@@ -110,7 +169,9 @@ struct DiscoveryResponseSerializer: MessageSerializer {
         private mutating func raw(_ bytes: UnsafeRawBufferPointer, field: Int) {
             tag(field)
             varint(bytes.count)
-            UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyMemory(from: bytes)
+            if bytes.count > 0 {
+                UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyMemory(from: bytes)
+            }
             offset += bytes.count
         }
 

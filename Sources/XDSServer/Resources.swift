@@ -141,12 +141,19 @@ public struct ResourceSnapshot: Sendable, Hashable {
     /// The resources of one type with these names, in name order, and their version; the
     /// shared list when the names cover it.
     func selecting(_ typeURL: String, names: Set<String>?) -> (resources: [XDSResource], version: String) {
-        guard let all = lists[typeURL] else { return ([], ResourceVersion.of([])) }
+        let selection = selection(typeURL, names: names)
+        return (selection.resources, selection.version)
+    }
+
+    /// The resources of a type that `names` subscribe to (all for a wildcard), with `whole` set
+    /// when that is the type's entire list, whose storage the caller may then share.
+    func selection(_ typeURL: String, names: Set<String>?) -> (resources: [XDSResource], version: String, whole: ResourceList?) {
+        guard let all = lists[typeURL] else { return ([], ResourceVersion.of([]), nil) }
         guard let names, !(names.count >= all.sorted.count && all.sorted.allSatisfy({ names.contains($0.name) })) else {
-            return (all.sorted, all.version)
+            return (all.sorted, all.version, all)
         }
         let chosen = all.sorted.filter { names.contains($0.name) }
-        return (chosen, ResourceVersion.of(chosen))
+        return (chosen, ResourceVersion.of(chosen), nil)
     }
 }
 

@@ -62,7 +62,10 @@ import Testing
                 unsubscribe.typeURL = TypeURL.clusterLoadAssignment
                 unsubscribe.resourceNamesUnsubscribe = ["b"]
                 send.yield(unsubscribe)
-                #expect(await eventually { await harness.registry.statuses().first?.types[TypeURL.clusterLoadAssignment]?.resourceCount == 0 })
+                // What the proxy has: `a`, held from before and never sent on this stream.
+                #expect(await eventually { await harness.registry.statuses().first?.types[TypeURL.clusterLoadAssignment]?.resourceCount == 1 })
+                let proxyID = try #require(await harness.registry.statuses().first?.id)
+                #expect(await harness.registry.configDump(proxyID: proxyID)?[TypeURL.clusterLoadAssignment]?.map(\.name) == ["a"])
                 await harness.mesh.set(TypeURL.clusterLoadAssignment, [a, TestResources.endpoints("b", ports: [3])])
                 await harness.debouncer.changed(.endpoints)
                 await harness.debouncer.flush()
