@@ -42,6 +42,13 @@ struct XDSBenchmark: AsyncParsableCommand {
     @Option(name: .customLong("workloads-per-namespace"), help: "Distinct sidecar workloads (label sets) per namespace.")
     var workloadsPerNamespace = 4
 
+    enum Change: String, ExpressibleByArgument, Sendable {
+        case weights, endpoints
+    }
+
+    @Option(name: .long, help: "What each change edits: a VirtualService's weights, or one endpoint of a service (an endpoints-only push).")
+    var change: Change = .weights
+
     @Option(name: .customLong("delta-percent"), help: "Proxies (of every kind) that speak incremental xDS instead of state of the world, in percent.")
     var deltaPercent = 0
 
@@ -57,7 +64,7 @@ struct XDSBenchmark: AsyncParsableCommand {
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext, config: .xds)
         try await withGRPCServer(transport: transport, services: [ads]) { _ in
             guard let port = try await transport.listeningAddress.ipv4?.port else { throw ValidationError("the server has no IPv4 address") }
-            print("mesh: \(mesh.serviceCount) services; \(proxies) proxies (\(deltaPercent)% delta) over \((proxies + streamsPerConnection - 1) / streamsPerConnection) HTTP/2 connections; debounce quiet \(debounceQuiet) ms")
+            print("mesh: \(mesh.serviceCount) services; \(proxies) proxies (\(deltaPercent)% delta) over \((proxies + streamsPerConnection - 1) / streamsPerConnection) HTTP/2 connections; debounce quiet \(debounceQuiet) ms; changes: \(change.rawValue)")
 
             // Shared resources: one snapshot per cache key, built before the proxies come.
             trimHeap()
@@ -68,7 +75,11 @@ struct XDSBenchmark: AsyncParsableCommand {
                 let descriptor = try generator.describe(node: fleet.node(index))
                 keys[descriptor.cacheKey] = descriptor
             }
-            for descriptor in keys.values { _ = await cache.snapshot(for: descriptor) }
+            for descriptor in keys.values {
+                let (snapshot, _) = await cache.snapshot(for: descriptor)
+                // What state-of-the-world pushes send is written once per list, shared like the lists.
+                if deltaPercent < 100 { snapshot.prepareResponses() }
+            }
             trimHeap()
             let rssShared = residentBytes()
             let heapShared = heapInUseBytes()
@@ -100,7 +111,10 @@ struct XDSBenchmark: AsyncParsableCommand {
             for number in 0..<changes {
                 let before = try await client.stats()
                 let previous = await cache.generation
-                mesh.changeWeights(number)
+                switch change {
+                case .weights: mesh.changeWeights(number)
+                case .endpoints: mesh.changeEndpoints(number)
+                }
                 let snapshot = mesh.snapshot
                 let changed = ContinuousClock.now
                 await debouncer.changed(generator.update(snapshot))

@@ -63,6 +63,8 @@ struct LoadMesh {
     private var validations: [[ValidationFinding]] = []
     /// Where each service's VirtualService is in `objects`.
     private var virtualServices: [Int] = []
+    /// Where each service's EndpointSlice is in `objects`.
+    private var endpointSlices: [Int] = []
 
     init(services: Int) {
         objects = TranslateBenchmark.mesh(services: services).objects
@@ -71,6 +73,7 @@ struct LoadMesh {
         gateway.spec.servers = [Server(port: Port(number: 80, protocol: "HTTP", name: "http"), hosts: ["*"])]
         objects.append(.gateway(gateway))
         for position in objects.indices {
+            if case .endpointSlice = objects[position] { endpointSlices.append(position) }
             guard case .virtualService(var virtualService) = objects[position] else { continue }
             let index = virtualServices.count
             if index % 10 == 0 {
@@ -99,6 +102,16 @@ struct LoadMesh {
         }
         virtualService.spec.http = [route]
         objects[position] = .virtualService(virtualService)
+        validations[position] = MeshValidator.validate(objects[position])
+    }
+
+    /// Change `number` moves one endpoint of one service (a different one each time) to an
+    /// address it never had, as a pod replaced elsewhere: only endpoints change.
+    mutating func changeEndpoints(_ number: Int) {
+        let position = endpointSlices[(number * 7) % endpointSlices.count]
+        guard case .endpointSlice(var slice) = objects[position], slice.endpoints?.isEmpty == false else { return }
+        slice.endpoints?[0].addresses = ["10.200.\(number / 250 % 250).\(number % 250)"]
+        objects[position] = .endpointSlice(slice)
         validations[position] = MeshValidator.validate(objects[position])
     }
 }

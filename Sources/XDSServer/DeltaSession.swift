@@ -2,6 +2,7 @@ import EnvoyAPI
 import Foundation
 import GRPCCore
 import Logging
+import Synchronization
 
 /// One proxy's incremental (delta) ADS stream: per type, the names it subscribed to and
 /// the version of every resource it holds, so a change sends only what differs and
@@ -9,7 +10,7 @@ import Logging
 struct DeltaSession {
     struct TypeState {
         var wildcard = false
-        var subscribed: Set<String> = []
+        var subscription = Subscription.none
         /// What the proxy holds.
         var held = HeldResources.versions([:])
         var pendingNonce: String?
@@ -62,7 +63,7 @@ struct DeltaSession {
             state.wildcard = request.resourceNamesSubscribe.isEmpty && (typeURL == TypeURL.listener || typeURL == TypeURL.cluster)
             state.held = .versions(request.initialResourceVersions)
         }
-        var subscribed = state.subscribed
+        var subscribed = state.subscription.names
         for name in request.resourceNamesSubscribe {
             if name == "*" { state.wildcard = true } else { subscribed.insert(name) }
         }
@@ -76,7 +77,7 @@ struct DeltaSession {
             state.held = .versions(held)
         }
         // A sidecar's EDS subscription names thousands of clusters, the same for every proxy of a workload.
-        if subscribed != state.subscribed { state.subscribed = SubscriptionNames.shared(subscribed) }
+        if subscribed != state.subscription.names { state.subscription = Subscription.shared(subscribed) }
         let changedSubscription = isFirst || !request.resourceNamesSubscribe.isEmpty || !request.resourceNamesUnsubscribe.isEmpty
         if changedSubscription { state.syncedFrom = nil }
         types[typeURL] = state
@@ -125,7 +126,8 @@ struct DeltaSession {
             return false
         }
         state.syncedFrom = source
-        let (wanted, version, whole) = snapshot.selection(typeURL, names: state.wildcard ? nil : state.subscribed)
+        let selection = snapshot.selection(typeURL, subscription: state.wildcard ? nil : state.subscription)
+        let (wanted, version, whole) = (selection.resources, selection.version, selection.whole)
         let (changed, removed) = state.held.differences(to: wanted, whole: whole)
         guard always || !changed.isEmpty || !removed.isEmpty else {
             // Nothing new: a response still awaiting its ACK carries this generation's content too.
@@ -178,8 +180,8 @@ enum HeldResources {
     /// What to send to bring the proxy to `wanted` (`whole` when that is a list entire): the
     /// resources it lacks or holds at another version, and the names it holds but should not.
     func differences(to wanted: [XDSResource], whole: ResourceList?) -> (changed: [XDSResource], removed: [String]) {
-        if case .list(let held) = self, let whole, held.version == whole.version {
-            return ([], [])
+        if case .list(let held) = self, let whole {
+            return held.version == whole.version ? ([], []) : ListChanges.between(held, whole)
         }
         let changed = wanted.filter { version(of: $0.name) != $0.version }
         let isWanted: (String) -> Bool
@@ -204,5 +206,26 @@ enum HeldResources {
         for resource in changed { versions[resource.name] = resource.version }
         for name in removed { versions[name] = nil }
         return .versions(versions)
+    }
+}
+
+/// What changed from one list of a type to the next: every delta proxy that held the first
+/// and wants the second is sent the same, and proxies of a kind and namespace share lists,
+/// so it is worked out once rather than per proxy (thousands of comparisons each).
+enum ListChanges {
+    /// Beyond this many pairs the memo starts afresh.
+    static let limit = 256
+    private static let memo = Mutex<[String: (changed: [XDSResource], removed: [String])]>([:])
+
+    static func between(_ old: ResourceList, _ new: ResourceList) -> (changed: [XDSResource], removed: [String]) {
+        let key = old.version + ">" + new.version
+        if let known = memo.withLock({ $0[key] }) { return known }
+        let changed = new.sorted.filter { old.byName[$0.name]?.version != $0.version }
+        let removed: [String] = old.sorted.lazy.map(\.name).filter { new.byName[$0] == nil }
+        memo.withLock { memo in
+            if memo.count >= limit { memo.removeAll() }
+            memo[key] = (changed, removed)
+        }
+        return (changed, removed)
     }
 }

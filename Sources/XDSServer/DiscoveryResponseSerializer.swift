@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import Synchronization
 
 /// A state-of-the-world response: `envoy.service.discovery.v3.DiscoveryResponse` with its
 /// resources as Coxswain holds them, serialized bytes shared by every proxy that gets them.
@@ -8,12 +9,49 @@ public struct EncodedDiscoveryResponse: Sendable {
     public var typeURL: String
     public var nonce: String
     public var resources: [XDSResource]
+    /// `resources` as written, shared by every response that sends them.
+    let encoding: ResourcesEncoding
 
     public init(versionInfo: String, typeURL: String, nonce: String, resources: [XDSResource]) {
+        self.init(versionInfo: versionInfo, typeURL: typeURL, nonce: nonce, resources: resources, encoding: ResourcesEncoding(resources))
+    }
+
+    init(versionInfo: String, typeURL: String, nonce: String, resources: [XDSResource], encoding: ResourcesEncoding) {
         self.versionInfo = versionInfo
         self.typeURL = typeURL
         self.nonce = nonce
         self.resources = resources
+        self.encoding = encoding
+    }
+}
+
+/// Resources as the repeated `resources` field of a `DiscoveryResponse` (field 2, each an
+/// `Any`), written the first time a response needs them and then copied as they are: a list
+/// is sent to every proxy that has it, and writing thousands of resources costs per resource.
+final class ResourcesEncoding: Sendable {
+    private let resources: [XDSResource]
+    private let written = Mutex<Data?>(nil)
+
+    init(_ resources: [XDSResource]) {
+        self.resources = resources
+    }
+
+    var bytes: Data {
+        written.withLock { written in
+            if let written { return written }
+            var size = 0
+            for resource in resources {
+                size += ProtobufWire.messageSize(ProtobufWire.anySize(of: resource))
+            }
+            let bytes: [UInt8] = ProtobufWire.write(size: size) { writer in
+                for resource in resources {
+                    writer.any(resource, field: 2)
+                }
+            }
+            let data = Data(bytes)
+            written = data
+            return data
+        }
     }
 }
 
@@ -41,15 +79,11 @@ public struct EncodedDeltaDiscoveryResponse: Sendable {
 /// them all again to serialize, per proxy and push (a sidecar's clusters are thousands).
 struct DiscoveryResponseSerializer: MessageSerializer {
     func serialize<Bytes: GRPCContiguousBytes>(_ response: EncodedDiscoveryResponse) throws -> Bytes {
-        var size = ProtobufWire.fieldSize(response.versionInfo) + ProtobufWire.fieldSize(response.typeURL) + ProtobufWire.fieldSize(response.nonce)
-        for resource in response.resources {
-            size += ProtobufWire.messageSize(ProtobufWire.anySize(of: resource))
-        }
+        let resources = response.encoding.bytes
+        let size = ProtobufWire.fieldSize(response.versionInfo) + resources.count + ProtobufWire.fieldSize(response.typeURL) + ProtobufWire.fieldSize(response.nonce)
         return ProtobufWire.write(size: size) { writer in
             writer.string(response.versionInfo, field: 1)
-            for resource in response.resources {
-                writer.any(resource, field: 2)
-            }
+            writer.raw(resources)
             writer.string(response.typeURL, field: 4)
             writer.string(response.nonce, field: 5)
         }
@@ -166,9 +200,18 @@ enum ProtobufWire {
             data.withUnsafeBytes { raw($0, field: field) }
         }
 
+        /// Bytes written already in this format, as they are.
+        mutating func raw(_ data: Data) {
+            data.withUnsafeBytes { copy($0) }
+        }
+
         private mutating func raw(_ bytes: UnsafeRawBufferPointer, field: Int) {
             tag(field)
             varint(bytes.count)
+            copy(bytes)
+        }
+
+        private mutating func copy(_ bytes: UnsafeRawBufferPointer) {
             if bytes.count > 0 {
                 UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyMemory(from: bytes)
             }

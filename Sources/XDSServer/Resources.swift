@@ -74,6 +74,9 @@ public struct ResourceList: Sendable, Hashable {
     /// Sorted by name (responses are deterministic).
     public let sorted: [XDSResource]
     public let version: String
+    /// The list as a state-of-the-world response's resources field, written once for every
+    /// proxy that is sent it.
+    let encoding: ResourcesEncoding
 
     /// The resources by name; a later one of a name replaces an earlier one. A list that is
     /// sorted by name already (translation's are) is kept as it is.
@@ -90,12 +93,14 @@ public struct ResourceList: Sendable, Hashable {
         self.byName = byName
         sorted = byName.values.sorted { $0.name < $1.name }
         version = ResourceVersion.of(sorted)
+        encoding = ResourcesEncoding(sorted)
     }
 
     private init(sorted: [XDSResource]) {
         self.sorted = sorted
         byName = Dictionary(sorted.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         version = ResourceVersion.of(sorted)
+        encoding = ResourcesEncoding(sorted)
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.version == rhs.version && lhs.byName == rhs.byName }
@@ -123,6 +128,12 @@ public struct ResourceSnapshot: Sendable, Hashable {
         lists[typeURL]?.byName ?? [:]
     }
 
+    /// Writes every list as a state-of-the-world response's resources now rather than on the
+    /// first push that sends it (for benchmarks, to count them as shared rather than per proxy).
+    public func prepareResponses() {
+        for list in lists.values { _ = list.encoding.bytes }
+    }
+
     /// One type's list, shared as it is.
     public func list(_ typeURL: String) -> ResourceList? {
         lists[typeURL]
@@ -140,20 +151,12 @@ public struct ResourceSnapshot: Sendable, Hashable {
 
     /// The resources of one type with these names, in name order, and their version; the
     /// shared list when the names cover it.
-    func selecting(_ typeURL: String, names: Set<String>?) -> (resources: [XDSResource], version: String) {
-        let selection = selection(typeURL, names: names)
-        return (selection.resources, selection.version)
-    }
-
-    /// The resources of a type that `names` subscribe to (all for a wildcard), with `whole` set
-    /// when that is the type's entire list, whose storage the caller may then share.
-    func selection(_ typeURL: String, names: Set<String>?) -> (resources: [XDSResource], version: String, whole: ResourceList?) {
-        guard let all = lists[typeURL] else { return ([], ResourceVersion.of([]), nil) }
-        guard let names, !(names.count >= all.sorted.count && all.sorted.allSatisfy({ names.contains($0.name) })) else {
-            return (all.sorted, all.version, all)
-        }
-        let chosen = all.sorted.filter { names.contains($0.name) }
-        return (chosen, ResourceVersion.of(chosen), nil)
+    /// The resources of a type that `subscription` names (all for a wildcard, nil), with
+    /// `whole` set when that is the type's entire list, whose storage the caller may then share.
+    func selection(_ typeURL: String, subscription: Subscription?) -> Subscription.Selection {
+        guard let all = lists[typeURL] else { return Subscription.Selection(resources: [], version: ResourceVersion.of([]), whole: nil) }
+        guard let subscription else { return Subscription.Selection(whole: all) }
+        return subscription.select(from: all)
     }
 }
 

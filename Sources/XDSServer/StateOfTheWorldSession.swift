@@ -8,7 +8,7 @@ import Logging
 struct StateOfTheWorldSession {
     struct TypeState {
         var wildcard = false
-        var names: Set<String> = []
+        var subscription = Subscription.none
         var sentVersion: String?
         var sentNonce: String?
         var sentGeneration: UInt64?
@@ -62,15 +62,20 @@ struct StateOfTheWorldSession {
                 if let generation = state.sentGeneration { await XDSMetrics.recordConvergence(of: generation, cache: cache) }
             }
         }
-        var names = Set(request.resourceNames)
-        // An empty list is a wildcard subscription only for listeners and clusters; RDS and EDS are always named.
-        let wildcardable = typeURL == TypeURL.listener || typeURL == TypeURL.cluster
-        let wildcard = names.remove("*") != nil || (wildcardable && names.isEmpty && (isFirst || state.wildcard))
-        let namesChanged = names != state.names
-        let subscriptionChanged = isFirst || wildcard != state.wildcard || namesChanged
-        state.wildcard = wildcard
-        // Every ACK repeats the subscription; keep the shared copy unless it changed.
-        if namesChanged { state.names = SubscriptionNames.shared(names) }
+        // Every ACK repeats the subscription, most often the very list it was taken from.
+        let repeated = !isFirst && !state.wildcard && !request.resourceNames.isEmpty && request.resourceNames == state.subscription.source
+        var subscriptionChanged = false
+        if !repeated {
+            var names = Set(request.resourceNames)
+            // An empty list is a wildcard subscription only for listeners and clusters; RDS and EDS are always named.
+            let wildcardable = typeURL == TypeURL.listener || typeURL == TypeURL.cluster
+            let wildcard = names.remove("*") != nil || (wildcardable && names.isEmpty && (isFirst || state.wildcard))
+            let namesChanged = names != state.subscription.names
+            subscriptionChanged = isFirst || wildcard != state.wildcard || namesChanged
+            state.wildcard = wildcard
+            // Keep the shared copy unless it changed.
+            if namesChanged { state.subscription = Subscription.shared(names, source: request.resourceNames) }
+        }
         if subscriptionChanged { state.selectedFrom = nil }
         types[typeURL] = state
         if subscriptionChanged, let proxy {
@@ -114,7 +119,8 @@ struct StateOfTheWorldSession {
             types[typeURL] = state
             return false
         }
-        let (resources, version) = snapshot.selecting(typeURL, names: state.wildcard ? nil : state.names)
+        let selection = snapshot.selection(typeURL, subscription: state.wildcard ? nil : state.subscription)
+        let (resources, version) = (selection.resources, selection.version)
         state.selectedFrom = source
         if !force && version == state.sentVersion {
             state.sentGeneration = generation
@@ -122,7 +128,7 @@ struct StateOfTheWorldSession {
             return false
         }
         nonce += 1
-        let response = EncodedDiscoveryResponse(versionInfo: version, typeURL: typeURL, nonce: String(nonce), resources: resources)
+        let response = EncodedDiscoveryResponse(versionInfo: version, typeURL: typeURL, nonce: String(nonce), resources: resources, encoding: selection.encoding)
         try await writer.write(response)
         state.sentVersion = version
         state.sentNonce = response.nonce

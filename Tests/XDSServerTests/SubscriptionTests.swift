@@ -1,0 +1,31 @@
+import EnvoyAPI
+import Foundation
+import Testing
+@testable import XDSServer
+
+@Suite struct SubscriptionTests {
+    static func list(_ names: [String], version: Int = 1) -> ResourceList {
+        ResourceList(names.map { TestResources.cluster($0, connectTimeout: Int64(version)) })
+    }
+
+    @Test func equalNameSetsShareOneSubscription() {
+        let first = Subscription.shared(["a", "b"], source: ["a", "b"])
+        let second = Subscription.shared(["b", "a"], source: ["b", "a"])
+        #expect(first === second)
+        #expect(first.source == ["a", "b"], "the first list it was taken from")
+        #expect(Subscription.shared(["c"], source: ["c", "*"]).source == nil, "a list with a wildcard is never taken as a repeat")
+    }
+
+    /// A selection is remembered per list version: the next version of a list is selected anew.
+    @Test func selectionsFollowTheListTheyAreMadeFrom() {
+        let subscription = Subscription.shared(["x", "y"])
+        let both = Self.list(["x", "y"])
+        #expect(subscription.select(from: both).whole?.version == both.version)
+        let grown = Self.list(["x", "y", "z"])
+        let partial = subscription.select(from: grown)
+        #expect(partial.whole == nil)
+        #expect(partial.resources.map(\.name) == ["x", "y"])
+        let changed = Self.list(["x", "y", "z"], version: 2)
+        #expect(subscription.select(from: changed).resources.map(\.version) == changed.sorted.prefix(2).map(\.version))
+    }
+}
