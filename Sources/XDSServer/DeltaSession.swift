@@ -213,8 +213,9 @@ enum HeldResources {
 /// and wants the second is sent the same, and proxies of a kind and namespace share lists,
 /// so it is worked out once rather than per proxy (thousands of comparisons each).
 enum ListChanges {
-    /// Beyond this many pairs the memo starts afresh.
-    static let limit = 256
+    /// Beyond this many pairs the memo starts afresh (pairs are a few per change: one per list
+    /// that changed and the proxies that held its previous version).
+    static let limit = 64
     private static let memo = Mutex<[String: (changed: [XDSResource], removed: [String])]>([:])
 
     static func between(_ old: ResourceList, _ new: ResourceList) -> (changed: [XDSResource], removed: [String]) {

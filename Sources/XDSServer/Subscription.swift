@@ -12,9 +12,10 @@ final class Subscription: Sendable {
     /// which comparing lists tells without hashing thousands of names.
     let source: [String]?
 
-    /// A selection per list version; a few, as lists are replaced by their next version.
+    /// A selection per list version: the current one and the one before, which streams still
+    /// pushing from the previous snapshot ask for. Kept to two, as each holds its list.
     private let selections = Mutex<[String: Selection]>([:])
-    static let remembered = 4
+    static let remembered = 2
 
     struct Selection: Sendable {
         var resources: [XDSResource]
