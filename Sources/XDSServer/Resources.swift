@@ -163,10 +163,6 @@ public struct ResourceSnapshot: Sendable, Hashable {
 /// Versions of resources and of sets of them.
 public enum ResourceVersion {
     /// FNV-1a over the resource's type URL and serialized bytes, as 16 hex digits.
-    public static func of(_ body: Google_Protobuf_Any) -> String {
-        of(typeURL: body.typeURL, value: body.value)
-    }
-
     static func of(typeURL: String, value: Data) -> String {
         let hash = fnv1a(typeURL.utf8, seed: fnvOffset)
         return value.withUnsafeBytes { hex(fnv1a($0, seed: hash)) }
