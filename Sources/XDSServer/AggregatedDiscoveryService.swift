@@ -2,6 +2,7 @@ import EnvoyAPI
 import GRPCCore
 import GRPCProtobuf
 import Logging
+import SwiftProtobuf
 
 /// `envoy.service.discovery.v3.AggregatedDiscoveryService`: state-of-the-world and
 /// incremental ADS over one gRPC service. Each stream is one loop over its proxy's
@@ -25,24 +26,22 @@ public struct AggregatedDiscoveryService: RegistrableRPCService {
     /// The generated service's methods, except that responses are written from the resources'
     /// bytes (``DiscoveryResponseSerializer``, ``DeltaDiscoveryResponseSerializer``).
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-        router.registerHandler(
-            forMethod: Methods.StreamAggregatedResources.descriptor,
-            deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
-            serializer: DiscoveryResponseSerializer()
-        ) { request, _ in
-            StreamingServerResponse { writer in
-                var session = StateOfTheWorldSession(cache: cache, registry: registry, generator: generator, logger: logger)
-                try await serve(&session, requests: request.messages, writer: writer)
-                return [:]
-            }
+        register(Methods.StreamAggregatedResources.descriptor, serializer: DiscoveryResponseSerializer(), on: &router) {
+            StateOfTheWorldSession(cache: cache, registry: registry, generator: generator, logger: logger)
         }
-        router.registerHandler(
-            forMethod: Methods.DeltaAggregatedResources.descriptor,
-            deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
-            serializer: DeltaDiscoveryResponseSerializer()
-        ) { request, _ in
+        register(Methods.DeltaAggregatedResources.descriptor, serializer: DeltaDiscoveryResponseSerializer(), on: &router) {
+            DeltaSession(cache: cache, registry: registry, generator: generator, logger: logger)
+        }
+    }
+
+    /// Serves `method` with a session of its own per stream.
+    private func register<Session: ADSStreamSession & SendableMetatype, Transport: ServerTransport>(
+        _ method: MethodDescriptor, serializer: some MessageSerializer<Session.Response>, on router: inout RPCRouter<Transport>,
+        session makeSession: @escaping @Sendable () -> Session
+    ) where Session.Request: SwiftProtobuf.Message {
+        router.registerHandler(forMethod: method, deserializer: ProtobufDeserializer<Session.Request>(), serializer: serializer) { request, _ in
             StreamingServerResponse { writer in
-                var session = DeltaSession(cache: cache, registry: registry, generator: generator, logger: logger)
+                var session = makeSession()
                 try await serve(&session, requests: request.messages, writer: writer)
                 return [:]
             }
