@@ -181,7 +181,9 @@ enum HeldResources {
     /// resources it lacks or holds at another version, and the names it holds but should not.
     func differences(to wanted: [XDSResource], whole: ResourceList?) -> (changed: [XDSResource], removed: [String]) {
         if case .list(let held) = self, let whole {
-            return held.version == whole.version ? ([], []) : ListChanges.between(held, whole)
+            if held.version == whole.version { return ([], []) }
+            let changes = ListChanges.between(held, whole)
+            return (changes.changed, changes.removed)
         }
         let changed = wanted.filter { version(of: $0.name) != $0.version }
         let isWanted: (String) -> Bool
@@ -209,24 +211,33 @@ enum HeldResources {
     }
 }
 
-/// What changed from one list of a type to the next: every delta proxy that held the first
-/// and wants the second is sent the same, and proxies of a kind and namespace share lists,
-/// so it is worked out once rather than per proxy (thousands of comparisons each).
+/// What changed from one list of a type to the next: every proxy that held the first and wants
+/// the second is sent the same (delta streams, and state-of-the-world streams for the types
+/// sent like delta), and proxies of a kind and namespace share lists, so it is worked out once
+/// rather than per proxy (thousands of comparisons each).
 enum ListChanges {
+    struct Changes: Sendable {
+        var changed: [XDSResource]
+        var removed: [String]
+        /// `changed` as a state-of-the-world response's resources field, written once.
+        let encoding: ResourcesEncoding
+    }
+
     /// Beyond this many pairs the memo starts afresh (pairs are a few per change: one per list
     /// that changed and the proxies that held its previous version).
     static let limit = 64
-    private static let memo = Mutex<[String: (changed: [XDSResource], removed: [String])]>([:])
+    private static let memo = Mutex<[String: Changes]>([:])
 
-    static func between(_ old: ResourceList, _ new: ResourceList) -> (changed: [XDSResource], removed: [String]) {
+    static func between(_ old: ResourceList, _ new: ResourceList) -> Changes {
         let key = old.version + ">" + new.version
         if let known = memo.withLock({ $0[key] }) { return known }
         let changed = new.sorted.filter { old.byName[$0.name]?.version != $0.version }
         let removed: [String] = old.sorted.lazy.map(\.name).filter { new.byName[$0] == nil }
+        let changes = Changes(changed: changed, removed: removed, encoding: ResourcesEncoding(changed))
         memo.withLock { memo in
             if memo.count >= limit { memo.removeAll() }
-            memo[key] = (changed, removed)
+            memo[key] = changes
         }
-        return (changed, removed)
+        return changes
     }
 }

@@ -15,6 +15,11 @@ struct StateOfTheWorldSession {
         /// The version of all the type's resources the last response was selected from, while the
         /// subscription stays as it was: a push that finds it unchanged skips selecting again.
         var selectedFrom: String?
+        /// What the last response was selected from, and once the proxy accepted it, what it is
+        /// known to hold: the base a type sent like delta is sent changes against. Nil while a
+        /// response awaits its ACK or after a NACK, when only a full response is sure to be right.
+        var sentSelection: Subscription.Selection?
+        var held: Subscription.Selection?
     }
 
     let cache: SnapshotCache
@@ -58,6 +63,7 @@ struct StateOfTheWorldSession {
                     "proxy": "\(proxy?.id ?? "")", "type": "\(XDSMetrics.shortName(typeURL))", "error": "\(request.errorDetail.message)",
                 ])
             } else {
+                state.held = state.sentSelection
                 await registry.acked(streamID!, typeURL: typeURL, version: request.versionInfo, generation: state.sentGeneration)
                 if let generation = state.sentGeneration { await XDSMetrics.recordConvergence(of: generation, cache: cache) }
             }
@@ -106,7 +112,12 @@ struct StateOfTheWorldSession {
     }
 
     /// Sends a type's resources unless the proxy already has exactly these (or `force`);
-    /// says whether it sent.
+    /// says whether it sent. Listeners and clusters are sent whole: a state-of-the-world proxy
+    /// drops those a response leaves out. Route configurations, endpoints and secrets are not
+    /// dropped when left out (the xDS protocol groups them into responses as incremental xDS
+    /// does, and Envoy and gRPC update only those a response carries), so a proxy known to hold
+    /// the previous ones is sent only those that changed or that it newly subscribed to, as
+    /// istiod sends endpoints: a moved endpoint re-sends one cluster's, not a sidecar's thousands.
     private mutating func send(
         _ typeURL: String, snapshot: ResourceSnapshot, generation: UInt64,
         writer: RPCWriter<EncodedDiscoveryResponse>, force: Bool
@@ -120,23 +131,55 @@ struct StateOfTheWorldSession {
             return false
         }
         let selection = snapshot.selection(typeURL, subscription: state.wildcard ? nil : state.subscription)
-        let (resources, version) = (selection.resources, selection.version)
+        let version = selection.version
         state.selectedFrom = source
         if !force && version == state.sentVersion {
             state.sentGeneration = generation
             types[typeURL] = state
             return false
         }
+        var (resources, encoding) = (selection.resources, selection.encoding)
+        if let held = state.held, !force, !Self.sentWhole(typeURL) {
+            (resources, encoding) = Self.changes(from: held, to: selection)
+            if resources.isEmpty {
+                // Names unsubscribed, or subscribed to that do not exist: the proxy holds all it
+                // needs. What it unsubscribed from it drops, and is sent again if it subscribes again.
+                state.sentVersion = version
+                state.sentGeneration = generation
+                state.sentSelection = selection
+                state.held = selection
+                types[typeURL] = state
+                return false
+            }
+        }
         nonce += 1
-        let response = EncodedDiscoveryResponse(versionInfo: version, typeURL: typeURL, nonce: String(nonce), resources: resources, encoding: selection.encoding)
+        let response = EncodedDiscoveryResponse(versionInfo: version, typeURL: typeURL, nonce: String(nonce), resources: resources, encoding: encoding)
         try await writer.write(response)
         state.sentVersion = version
         state.sentNonce = response.nonce
         state.sentGeneration = generation
+        state.sentSelection = selection
+        state.held = nil
         types[typeURL] = state
-        await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: resources)
+        await registry.sent(streamID!, typeURL: typeURL, version: version, nonce: response.nonce, generation: generation, resources: selection.resources)
         XDSMetrics.recordPush(typeURL: typeURL, bytes: resources.reduce(0) { $0 + $1.value.count }, since: started)
         return true
+    }
+
+    /// Whether a state-of-the-world response of this type must hold every resource the proxy wants.
+    static func sentWhole(_ typeURL: String) -> Bool {
+        typeURL == TypeURL.listener || typeURL == TypeURL.cluster
+    }
+
+    /// The resources of `selection` that `held` lacks or has at another version, and how they are written.
+    static func changes(from held: Subscription.Selection, to selection: Subscription.Selection) -> ([XDSResource], ResourcesEncoding) {
+        if let old = held.whole, let new = selection.whole {
+            let changes = ListChanges.between(old, new)
+            return (changes.changed, changes.encoding)
+        }
+        let versions = Dictionary(held.resources.map { ($0.name, $0.version) }, uniquingKeysWith: { _, last in last })
+        let changed = selection.resources.filter { versions[$0.name] != $0.version }
+        return (changed, ResourcesEncoding(changed))
     }
 }
 

@@ -47,8 +47,8 @@ import Testing
         }
     }
 
-    /// A subscription that grows while the resources stay as they were is answered with the new
-    /// selection (a push would have found nothing changed).
+    /// A subscription that grows while the resources stay as they were is answered with what it
+    /// added (a push would have found nothing changed; the proxy keeps what it has).
     @Test func aGrownSubscriptionToUnchangedResourcesIsAnswered() async throws {
         try await XDSHarness.run { harness in
             await Self.seed(harness.mesh)
@@ -63,7 +63,7 @@ import Testing
 
                 send.yield(.ack(first, names: [Self.reviewsV1, Self.reviewsV2]))
                 let grown = try #require(await inbox.next())
-                #expect(grown.names == [Self.reviewsV1, Self.reviewsV2])
+                #expect(grown.names == [Self.reviewsV2])
             }
         }
     }
@@ -101,6 +101,7 @@ import Testing
                 let endpointPush = try #require(await inbox.next())
                 #expect(await inbox.drain().isEmpty)
                 #expect(endpointPush.typeURL == TypeURL.clusterLoadAssignment)
+                #expect(endpointPush.names == [Self.reviewsV1], "only the cluster whose endpoints moved")
                 send.yield(.ack(endpointPush, names: [Self.reviewsV1, Self.reviewsV2]))
                 #expect(await harness.mesh.generated == generatedBefore + 1)
 
@@ -119,6 +120,59 @@ import Testing
                 await harness.debouncer.flush()
                 let ordered = await inbox.collect { $0.typeURL == TypeURL.routeConfiguration }
                 #expect(ordered.map(\.typeURL) == [TypeURL.cluster, TypeURL.clusterLoadAssignment, TypeURL.listener, TypeURL.routeConfiguration])
+            }
+        }
+    }
+
+    /// Endpoints, route configurations and secrets that did not change are left out of a push
+    /// to a proxy known to hold them; listeners and clusters are always sent whole. A proxy that
+    /// has not accepted the last response is sent everything it subscribed to.
+    @Test func onlyChangedEndpointsAndRoutesAreSentToAProxyThatHoldsTheRest() async throws {
+        try await XDSHarness.run { harness in
+            await Self.seed(harness.mesh)
+            await harness.mesh.set(TypeURL.routeConfiguration, [TestResources.route("80"), TestResources.route("9080")])
+            let endpointNames = [Self.reviewsV1, Self.reviewsV2]
+            try await harness.sotw { send, inbox in
+                var latest: [String: DiscoveryResponse] = [:]
+                for (type, names) in [(TypeURL.cluster, [String]()), (TypeURL.clusterLoadAssignment, endpointNames), (TypeURL.routeConfiguration, ["80", "9080"])] {
+                    send.yield(.subscribe(type, names: names, node: latest.isEmpty ? "sidecar~10.0.0.1~client.default~default.svc.cluster.local" : nil))
+                    let response = try #require(await inbox.next())
+                    #expect(response.resources.count == max(names.count, 2), "the first response of a type is whole")
+                    latest[type] = response
+                    send.yield(.ack(response, names: names))
+                }
+                #expect(await eventually { await harness.registry.statuses().first?.isSynced == true })
+
+                // One cluster's endpoints, one route configuration and one cluster change.
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster(Self.reviewsV1, connectTimeout: 5), TestResources.cluster(Self.reviewsV2)])
+                await harness.mesh.set(TypeURL.clusterLoadAssignment, [TestResources.endpoints(Self.reviewsV1, ports: [9001]), TestResources.endpoints(Self.reviewsV2, ports: [9005])])
+                var route = Envoy_Config_Route_V3_RouteConfiguration()
+                route.name = "9080"
+                route.validateClusters = Google_Protobuf_BoolValue(true)
+                await harness.mesh.set(TypeURL.routeConfiguration, [TestResources.route("80"), try XDSResource(name: "9080", message: route)])
+                await harness.debouncer.changed(.all)
+                await harness.debouncer.flush()
+                let pushed = await inbox.collect { $0.typeURL == TypeURL.routeConfiguration }
+                #expect(pushed.map(\.typeURL) == [TypeURL.cluster, TypeURL.clusterLoadAssignment, TypeURL.routeConfiguration])
+                #expect(pushed.map(\.names) == [[Self.reviewsV1, Self.reviewsV2], [Self.reviewsV2], ["9080"]])
+                for response in pushed {
+                    #expect(response.versionInfo != latest[response.typeURL]?.versionInfo, "a new version of the whole subscription")
+                    latest[response.typeURL] = response
+                }
+                // The proxy rejects the endpoints: the next push of them is whole.
+                send.yield(.ack(latest[TypeURL.cluster]!))
+                send.yield(.nack(latest[TypeURL.clusterLoadAssignment]!, previousVersion: "", message: "rejected", names: endpointNames))
+                send.yield(.ack(latest[TypeURL.routeConfiguration]!, names: ["80", "9080"]))
+                #expect(await eventually { await harness.registry.statuses().first?.types[TypeURL.clusterLoadAssignment]?.lastNack != nil })
+                await harness.mesh.set(TypeURL.clusterLoadAssignment, [TestResources.endpoints(Self.reviewsV1, ports: [9001]), TestResources.endpoints(Self.reviewsV2, ports: [9006])])
+                await harness.debouncer.changed(.endpoints)
+                await harness.debouncer.flush()
+                let afterNack = try #require(await inbox.next())
+                #expect(afterNack.typeURL == TypeURL.clusterLoadAssignment)
+                #expect(afterNack.names == endpointNames)
+                // The config dump shows everything the proxy holds, not only the last push.
+                let dump = try #require(await harness.registry.configDump(proxyID: "sidecar~10.0.0.1~client.default~default.svc.cluster.local"))
+                #expect(dump[TypeURL.routeConfiguration]?.map(\.name) == ["80", "9080"])
             }
         }
     }
@@ -211,7 +265,8 @@ import Testing
 
     /// A sidecar's EDS request names every cluster it has, hundreds of kilobytes that arrive in
     /// many HTTP/2 frames; the server reads it whole (between frames, ``InboundBufferRelease``
-    /// hands gRPC empty ones) and answers each such request as the first.
+    /// hands gRPC empty ones). A proxy that unsubscribes drops what it no longer wants and needs no
+    /// answer; when it subscribes again it is sent only what it lacks.
     @Test func aRequestSpanningManyFramesIsReadWhole() async throws {
         try await XDSHarness.run { harness in
             await Self.seed(harness.mesh)
@@ -224,8 +279,9 @@ import Testing
                 send.yield(.ack(first, names: names))
                 #expect(await eventually { await harness.registry.statuses().first?.isSynced == true }, "the ACK of many frames was read")
                 send.yield(.ack(first, names: Array(names.dropLast())))
-                let shrunk = try #require(await inbox.next())
-                #expect(shrunk.names == [Self.reviewsV1])
+                send.yield(.ack(first, names: names))
+                let again = try #require(await inbox.next())
+                #expect(again.names == [Self.reviewsV2])
             }
         }
     }
