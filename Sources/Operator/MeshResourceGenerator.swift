@@ -16,6 +16,9 @@ public final class MeshResourceGenerator: ResourceGenerator {
     }
 
     private let state: Mutex<State>
+    /// Serialized endpoints, kept across changes: an endpoint change re-serializes the assignments
+    /// that changed, not every cluster's.
+    private let packedEndpoints = PackedByContent<Envoy_Config_Endpoint_V3_ClusterLoadAssignment>()
 
     public init(snapshot: MeshSnapshot = MeshSnapshot(objects: [])) {
         state = Mutex(State(index: MeshIndex(snapshot), snapshot: snapshot))
@@ -65,6 +68,16 @@ public final class MeshResourceGenerator: ResourceGenerator {
     public func resources(for proxy: ProxyDescriptor, types: Set<String>?) async -> ResourceSnapshot {
         let (index, identity) = state.withLock { ($0.index, $0.identities[proxy.cacheKey]) }
         guard let identity else { return ResourceSnapshot() }
+        // The EDS clusters of each cache key's last translation, for as long as routes and clusters stay as they are.
+        let endpointClusters = index.routeMemo.attachment("xds-eds-clusters") { EndpointClusters() }
+        if types == [TypeURL.clusterLoadAssignment], let known = endpointClusters[proxy.cacheKey] {
+            // A change to endpoints only: the assignments of the clusters the proxy has, and nothing else translated.
+            let scope = "\(identity.kind.rawValue)|\(identity.namespace)"
+            let packed = { ResourceList(self.packedEndpoints.pack(Translator.endpoints(index, proxy: identity, clusters: known.names), scope: scope,
+                                                                  name: \.clusterName, complete: known.common)) }
+            let shared = index.memo.attachment("xds-packed") { PackedResources() }
+            return ResourceSnapshot(lists: [TypeURL.clusterLoadAssignment: known.common ? shared.list("eds|" + scope, build: packed) : packed()])
+        }
         let resources = Translator.translate(index, proxy: identity)
         func pack<M: Message>(_ messages: [M], name: (M) -> String) -> [XDSResource] {
             messages.compactMap { try? XDSResource(name: name($0), message: $0) }
@@ -97,7 +110,8 @@ public final class MeshResourceGenerator: ResourceGenerator {
             lists[TypeURL.cluster] = common ? shared.list("cds|" + scope, build: packed) : packed()
         }
         if wanted(TypeURL.clusterLoadAssignment) {
-            let packed = { ResourceList(shared.pack(resources.endpoints, scope: "eds|" + scope, name: \.clusterName)) }
+            endpointClusters[proxy.cacheKey] = EndpointClusters.Known(names: resources.endpoints.map(\.clusterName), common: common)
+            let packed = { ResourceList(self.packedEndpoints.pack(resources.endpoints, scope: scope, name: \.clusterName, complete: common)) }
             lists[TypeURL.clusterLoadAssignment] = common ? shared.list("eds|" + scope, build: packed) : packed()
         }
         if wanted(TypeURL.secret) { lists[TypeURL.secret] = ResourceList(pack(resources.secrets, name: \.name)) }
@@ -130,6 +144,60 @@ final class PackedResources: Sendable {
             return resource
         }
         if !fresh.isEmpty { packed.withLock { $0.merge(fresh) { old, _ in old } } }
+        return result
+    }
+}
+
+/// The EDS clusters a proxy cache key's translation gave, and whether they are all its kind and
+/// namespace has (no route names a cluster nothing defines).
+final class EndpointClusters: Sendable {
+    struct Known: Sendable {
+        var names: [String]
+        var common: Bool
+    }
+
+    private let known = Mutex<[String: Known]>([:])
+
+    subscript(cacheKey: String) -> Known? {
+        get { known.withLock { $0[cacheKey] } }
+        set { known.withLock { $0[cacheKey] = newValue } }
+    }
+}
+
+/// Serialized resources by scope and name, reused while a message is equal to the one they were
+/// serialized from, however the mesh changed meanwhile. Translation carries unchanged messages to
+/// the next mesh index, so that check is mostly a comparison of shared storage.
+final class PackedByContent<M: Message & Equatable>: Sendable {
+    private struct Packed: Sendable {
+        var message: M
+        var resource: XDSResource
+    }
+
+    private let scopes = Mutex<[String: [String: Packed]]>([:])
+
+    /// `messages`, serialized or taken from before. A `complete` list is everything the scope has
+    /// now: what it no longer has is forgotten.
+    func pack(_ messages: [M], scope: String, name: (M) -> String, complete: Bool) -> [XDSResource] {
+        let known = scopes.withLock { $0[scope] ?? [:] }
+        var current: [String: Packed] = [:]
+        current.reserveCapacity(messages.count)
+        let result = messages.compactMap { message -> XDSResource? in
+            let key = name(message)
+            if let packed = known[key], packed.message == message {
+                current[key] = packed
+                return packed.resource
+            }
+            guard let resource = try? XDSResource(name: key, message: message) else { return nil }
+            current[key] = Packed(message: message, resource: resource)
+            return resource
+        }
+        scopes.withLock { scopes in
+            if complete {
+                scopes[scope] = current
+            } else {
+                scopes[scope, default: [:]].merge(current) { _, new in new }
+            }
+        }
         return result
     }
 }

@@ -47,6 +47,14 @@ public enum EndpointTranslator {
         return assignment
     }
 
+    /// What a cluster's assignment reads that can change without its cluster changing: the
+    /// endpoints of its service port (a subset's labels come from a DestinationRule, which
+    /// changes the clusters too).
+    static func inputs(cluster name: String, index: MeshIndex) -> [MeshIndex.EndpointEntry] {
+        guard let parts = ClusterName.parse(name) else { return [] }
+        return index.endpoints(host: parts.host, port: parts.port)
+    }
+
     /// Region, zone and subzone ("" when unknown), ordered as Envoy's localities are listed.
     struct Locality: Hashable, Comparable {
         var region: String

@@ -58,8 +58,9 @@ public struct MeshIndex: Sendable {
     public var domainSuffix: String { snapshot.domainSuffix }
     /// Clusters and endpoints already built from this index (or still valid from the previous one).
     public let memo: TranslationMemo
-    /// Route configurations built from this index; never carried to the next one.
-    public let routeMemo = RouteMemo()
+    /// Route configurations built from this index; carried to the next one only when that
+    /// changes nothing but endpoints, which no route or listener reads.
+    public let routeMemo: RouteMemo
     /// Whether any VirtualService matches on `sourceLabels`: only then do a sidecar's routes depend on its labels.
     public let matchesSourceLabels: Bool
     /// Sidecar and gRPC virtual hosts, carried from the previous index for the hosts a change did not touch.
@@ -81,7 +82,9 @@ public struct MeshIndex: Sendable {
            let touched = Self.hostsClaimedByChangedVirtualServices(old, snapshot) {
             hosts = previous.hostMemo.carrying(excluding: touched)
         }
-        self.init(snapshot, memo: memo, hosts: hosts)
+        let sameRouteInputs = sameClusterInputs && old.virtualServices == snapshot.virtualServices
+            && old.gateways == snapshot.gateways && old.secrets == snapshot.secrets
+        self.init(snapshot, memo: memo, hosts: hosts, routes: sameRouteInputs ? previous.routeMemo : RouteMemo())
     }
 
     /// The hosts (FQDNs) that VirtualServices added, removed or changed between two snapshots claim,
@@ -120,9 +123,11 @@ public struct MeshIndex: Sendable {
         }
     }
 
-    public init(_ snapshot: MeshSnapshot, memo: TranslationMemo = TranslationMemo(), hosts: VirtualHostMemo = VirtualHostMemo()) {
+    public init(_ snapshot: MeshSnapshot, memo: TranslationMemo = TranslationMemo(), hosts: VirtualHostMemo = VirtualHostMemo(),
+                routes: RouteMemo = RouteMemo()) {
         self.snapshot = snapshot
         self.memo = memo
+        routeMemo = routes
         hostMemo = hosts
         var leftOut: [(kind: MeshKind, name: NamespacedName, reason: String)] = []
         func valid<T>(_ objects: [T], _ wrap: (T) -> MeshObject) -> [T] {

@@ -12,10 +12,21 @@ import Synchronization
 public final class TranslationMemo: Sendable {
     private let clusters = Mutex<[String: OutboundClusters]>([:])
     private let listeners = Mutex<[Envoy_Config_Listener_V3_Listener]?>(nil)
-    private let assignments = Mutex<[String: Envoy_Config_Endpoint_V3_ClusterLoadAssignment]>([:])
+    private let assignments = Mutex<[String: Assignment]>([:])
+    /// Assignments of the previous memo, after a change to endpoints: each is still right if the
+    /// endpoints it was built from are the same, which is checked when it is first asked for.
+    private let carriedAssignments: [String: Assignment]
     private let attachments = MemoAttachments()
 
-    public init() {}
+    /// A cluster's endpoints and the service port endpoints they were selected from.
+    private struct Assignment: Sendable {
+        var inputs: [MeshIndex.EndpointEntry]
+        var assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment
+    }
+
+    public init() {
+        carriedAssignments = [:]
+    }
 
     /// State a consumer keeps for exactly as long as these results stay valid (the xDS generator
     /// keeps the serialized clusters and endpoints here), made on first use. Not carried by
@@ -24,9 +35,12 @@ public final class TranslationMemo: Sendable {
         attachments.value(key, make: make)
     }
 
-    /// A memo holding the clusters of `other` (after a change to endpoints only).
+    /// A memo holding the clusters of `other`, and its endpoints for the service ports whose
+    /// endpoints did not change (after a change to endpoints only: a moved pod rebuilds its
+    /// service's assignments, not the mesh's).
     init(clustersOf other: TranslationMemo) {
         clusters.withLock { $0 = other.clusters.withLock { $0 } }
+        carriedAssignments = other.carriedAssignments.merging(other.assignments.withLock { $0 }) { _, current in current }
     }
 
     /// The proxies' outbound clusters, built by `build` the first time. Two proxies asking at
@@ -66,18 +80,27 @@ public final class TranslationMemo: Sendable {
         return built
     }
 
-    func assignment(cluster: String, namespace: String,
+    /// The endpoints of `cluster` for clients in `namespace`, built from `inputs` (the endpoints of
+    /// its service port) by `build` unless this memo or the one it was carried from has them.
+    func assignment(cluster: String, namespace: String, inputs: () -> [MeshIndex.EndpointEntry],
                     build: () -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment) -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment {
         let key = "\(namespace)|\(cluster)"
-        if let known = assignments.withLock({ $0[key] }) { return known }
-        let built = build()
-        assignments.withLock { $0[key] = built }
-        return built
+        if let known = assignments.withLock({ $0[key] }) { return known.assignment }
+        let current = inputs()
+        let entry: Assignment
+        if let carried = carriedAssignments[key], carried.inputs == current {
+            entry = carried
+        } else {
+            entry = Assignment(inputs: current, assignment: build())
+        }
+        assignments.withLock { $0[key] = entry }
+        return entry.assignment
     }
 }
 
-/// Route configurations shared by proxies of different cache keys, for one mesh index only:
-/// routes read VirtualServices, so unlike ``TranslationMemo`` nothing here outlives a change.
+/// Route configurations shared by proxies of different cache keys, for one mesh index and the
+/// ones after it that change only endpoints (see ``MeshIndex/init(_:reusing:)``): routes read
+/// VirtualServices, which users change most, so unlike ``TranslationMemo`` this rarely outlives a change.
 ///
 /// A sidecar's route configuration depends on its namespace, and on its labels only when some
 /// VirtualService matches on `sourceLabels`; so sidecars of twenty workloads in five namespaces

@@ -65,11 +65,7 @@ public enum Translator {
                                    hosts: index.hostMemo) { name in
             outbound.contains(name) || (proxy.kind == .sidecar && name == PassthroughCluster.name)
         }
-        resources.endpoints = resources.clusters.filter { $0.type == .eds }.map { cluster in
-            index.memo.assignment(cluster: cluster.name, namespace: proxy.namespace) {
-                EndpointTranslator.assignment(cluster: cluster.name, index: index, clientNamespace: proxy.namespace)
-            }
-        }
+        resources.endpoints = endpoints(index, proxy: proxy, clusters: resources.clusters.filter { $0.type == .eds }.map(\.name))
         resources.findings += index.leftOut.map { "\($0.kind.rawValue) \($0.name) left out: \($0.reason)" }
         resources.sort()
         return resources
@@ -94,6 +90,16 @@ public enum Translator {
     /// Endpoints only, for changes that touch nothing else.
     public static func endpoints(_ index: MeshIndex, proxy: ProxyIdentity) -> [Envoy_Config_Endpoint_V3_ClusterLoadAssignment] {
         translate(index, proxy: proxy).endpoints
+    }
+
+    /// The assignments of these EDS clusters for the proxy: after a change to endpoints only, those
+    /// its last translation gave (its clusters and routes are as they were), without translating again.
+    public static func endpoints(_ index: MeshIndex, proxy: ProxyIdentity, clusters: [String]) -> [Envoy_Config_Endpoint_V3_ClusterLoadAssignment] {
+        clusters.map { name in
+            index.memo.assignment(cluster: name, namespace: proxy.namespace, inputs: { EndpointTranslator.inputs(cluster: name, index: index) }) {
+                EndpointTranslator.assignment(cluster: name, index: index, clientNamespace: proxy.namespace)
+            }
+        }
     }
 
     /// Make before break: every cluster a route, mirror or TCP proxy names is emitted, so a

@@ -135,4 +135,30 @@ import XDSServer
         #expect(withV3 == (try await Self.fresh(mesh, productpage)))
         #expect(withoutV3 == (try await Self.fresh(mesh, ratings)))
     }
+
+    /// Serialized endpoints are kept across changes while their assignment is the same: a moved
+    /// pod is served at its new address, and what is served equals a fresh generator's.
+    @Test func endpointChangesServeTheNewAddressesAndKeepTheRest() async throws {
+        let generator = MeshResourceGenerator()
+        let productpage = Self.node("productpage", app: "productpage")
+        let proxy = try generator.describe(node: productpage)
+        var mesh = Self.mesh(subsets: ["v1", "v2"], v1Weight: 90)
+        _ = generator.update(mesh)
+        let before = await generator.resources(for: proxy, types: nil)
+
+        let moved = MeshSnapshot(objects: mesh.objects.map { object in
+            guard case .endpointSlice(var slice) = object else { return object }
+            slice.endpoints?[0].addresses = ["10.1.0.7"]
+            return .endpointSlice(slice)
+        })
+        #expect(generator.update(moved) == .endpoints)
+        mesh = moved
+        let after = await generator.resources(for: proxy, types: [TypeURL.clusterLoadAssignment])
+        #expect(after.list(TypeURL.clusterLoadAssignment) == (try await Self.fresh(mesh, productpage)).list(TypeURL.clusterLoadAssignment))
+        let v1 = "outbound|9080|v1|reviews.default.svc.cluster.local", v2 = "outbound|9080|v2|reviews.default.svc.cluster.local"
+        #expect(after[TypeURL.clusterLoadAssignment][v1]?.version != before[TypeURL.clusterLoadAssignment][v1]?.version)
+        #expect(after[TypeURL.clusterLoadAssignment][v2] == before[TypeURL.clusterLoadAssignment][v2])
+        let assignment = try Envoy_Config_Endpoint_V3_ClusterLoadAssignment(serializedBytes: try #require(after[TypeURL.clusterLoadAssignment][v1]).value)
+        #expect(assignment.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.address) == ["10.1.0.7"])
+    }
 }

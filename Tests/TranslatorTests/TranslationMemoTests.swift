@@ -104,6 +104,7 @@ import Testing
         for proxy in Self.proxies { _ = Translator.translate(before, proxy: proxy) }
         let after = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 50)), reusing: before)
         #expect(after.memo === before.memo)
+        #expect(after.routeMemo !== before.routeMemo)
         Self.expectSameAsFresh(after, "after a VirtualService change")
         let routes = Translator.translate(after, proxy: Self.proxies[0]).routes
         let weights = routes.flatMap(\.virtualHosts).flatMap(\.routes).flatMap(\.route.weightedClusters.clusters).map(\.weight.value)
@@ -213,5 +214,42 @@ import Testing
         #expect(MeshIndex.hostsClaimedByChangedVirtualServices(after.snapshot, withDelegate.snapshot) == nil)
         #expect(withDelegate.hostMemo.count == 0)
         Self.expectSameAsFresh(withDelegate, "after a delegate appears")
+    }
+
+    /// An endpoint change rebuilds the assignments of the service port whose endpoints changed and
+    /// carries the others, checked against the endpoints they were built from.
+    @Test func anEndpointChangeRebuildsOnlyTheAssignmentsWhoseEndpointsChanged() {
+        let ratingsEndpoints = """
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: ratings-abc, namespace: default, labels: {kubernetes.io/service-name: ratings}}
+            addressType: IPv4
+            ports: [{name: http, port: 9080}]
+            endpoints: [{addresses: [10.2.0.1]}]
+            """
+        let before = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90), Self.ratings, ratingsEndpoints))
+        for proxy in Self.proxies { _ = Translator.translate(before, proxy: proxy) }
+        // The first reviews pod is relabelled v2: reviews' endpoints change, ratings' do not.
+        let after = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90), Self.ratings, ratingsEndpoints, firstPodVersion: "v2"),
+                              reusing: before)
+        #expect(after.memo !== before.memo)
+        #expect(after.routeMemo === before.routeMemo, "routes read no endpoints")
+        var rebuilt: [String] = []
+        for cluster in ["outbound|9080||ratings.default.svc.cluster.local", "outbound|9080|v1|reviews.default.svc.cluster.local"] {
+            _ = after.memo.assignment(cluster: cluster, namespace: "default", inputs: { EndpointTranslator.inputs(cluster: cluster, index: after) }) {
+                rebuilt.append(cluster)
+                return EndpointTranslator.assignment(cluster: cluster, index: after, clientNamespace: "default")
+            }
+        }
+        #expect(rebuilt == ["outbound|9080|v1|reviews.default.svc.cluster.local"])
+        Self.expectSameAsFresh(after, "after an endpoint change")
+
+        // Carried twice: an assignment nobody asked for in between is still checked when asked for.
+        let again = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90), Self.ratings,
+                                            ratingsEndpoints.replacingOccurrences(of: "10.2.0.1", with: "10.2.0.9"), firstPodVersion: "v2"),
+                              reusing: after)
+        let ratings = Translator.translate(again, proxy: Self.proxies[0]).endpoints.first { $0.clusterName == "outbound|9080||ratings.default.svc.cluster.local" }
+        #expect(ratings?.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.address) == ["10.2.0.9"])
+        Self.expectSameAsFresh(again, "after a second endpoint change")
     }
 }
