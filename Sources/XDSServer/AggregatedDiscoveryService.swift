@@ -24,22 +24,23 @@ public struct AggregatedDiscoveryService: RegistrableRPCService {
     typealias Methods = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Method
 
     /// The generated service's methods, except that responses are written from the resources'
-    /// bytes (``DiscoveryResponseSerializer``, ``DeltaDiscoveryResponseSerializer``).
+    /// bytes (``DiscoveryResponseSerializer``, ``DeltaDiscoveryResponseSerializer``) and a
+    /// state-of-the-world request's resource names are kept as bytes (``DiscoveryRequestDeserializer``).
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-        register(Methods.StreamAggregatedResources.descriptor, serializer: DiscoveryResponseSerializer(), on: &router) {
+        register(Methods.StreamAggregatedResources.descriptor, deserializer: DiscoveryRequestDeserializer(), serializer: DiscoveryResponseSerializer(), on: &router) {
             StateOfTheWorldSession(cache: cache, registry: registry, generator: generator, logger: logger)
         }
-        register(Methods.DeltaAggregatedResources.descriptor, serializer: DeltaDiscoveryResponseSerializer(), on: &router) {
+        register(Methods.DeltaAggregatedResources.descriptor, deserializer: ProtobufDeserializer(), serializer: DeltaDiscoveryResponseSerializer(), on: &router) {
             DeltaSession(cache: cache, registry: registry, generator: generator, logger: logger)
         }
     }
 
     /// Serves `method` with a session of its own per stream.
     private func register<Session: ADSStreamSession & SendableMetatype, Transport: ServerTransport>(
-        _ method: MethodDescriptor, serializer: some MessageSerializer<Session.Response>, on router: inout RPCRouter<Transport>,
-        session makeSession: @escaping @Sendable () -> Session
-    ) where Session.Request: SwiftProtobuf.Message {
-        router.registerHandler(forMethod: method, deserializer: ProtobufDeserializer<Session.Request>(), serializer: serializer) { request, _ in
+        _ method: MethodDescriptor, deserializer: some MessageDeserializer<Session.Request>, serializer: some MessageSerializer<Session.Response>,
+        on router: inout RPCRouter<Transport>, session makeSession: @escaping @Sendable () -> Session
+    ) {
+        router.registerHandler(forMethod: method, deserializer: deserializer, serializer: serializer) { request, _ in
             StreamingServerResponse { writer in
                 var session = makeSession()
                 try await serve(&session, requests: request.messages, writer: writer)

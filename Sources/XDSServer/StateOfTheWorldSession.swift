@@ -41,7 +41,8 @@ struct StateOfTheWorldSession {
 
     /// Handles one request: identifies the proxy, records an ACK or NACK, updates the
     /// subscription and answers when the proxy needs something new.
-    mutating func handle(_ request: Envoy_Service_Discovery_V3_DiscoveryRequest, writer: RPCWriter<EncodedDiscoveryResponse>) async throws {
+    mutating func handle(_ incoming: IncomingDiscoveryRequest, writer: RPCWriter<EncodedDiscoveryResponse>) async throws {
+        let request = incoming.message
         try await identify(request.hasNode ? request.node : nil)
         let typeURL = request.typeURL
         guard XDSResourceType(typeURL: typeURL) != nil else {
@@ -69,10 +70,10 @@ struct StateOfTheWorldSession {
             }
         }
         // Every ACK repeats the subscription, most often the very list it was taken from.
-        let repeated = !isFirst && !state.wildcard && !request.resourceNames.isEmpty && request.resourceNames == state.subscription.source
+        let repeated = !isFirst && !state.wildcard && !incoming.names.isEmpty && incoming.names == state.subscription.source
         var subscriptionChanged = false
         if !repeated {
-            var names = Set(request.resourceNames)
+            var names = Set(incoming.names.decoded())
             // An empty list is a wildcard subscription only for listeners and clusters; RDS and EDS are always named.
             let wildcardable = typeURL == TypeURL.listener || typeURL == TypeURL.cluster
             let wildcard = names.remove("*") != nil || (wildcardable && names.isEmpty && (isFirst || state.wildcard))
@@ -80,7 +81,7 @@ struct StateOfTheWorldSession {
             subscriptionChanged = isFirst || wildcard != state.wildcard || namesChanged
             state.wildcard = wildcard
             // Keep the shared copy unless it changed.
-            if namesChanged { state.subscription = Subscription.shared(names, source: request.resourceNames) }
+            if namesChanged { state.subscription = Subscription.shared(names, source: incoming.names) }
         }
         if subscriptionChanged { state.selectedFrom = nil }
         types[typeURL] = state

@@ -9,8 +9,8 @@ final class Subscription: Sendable {
     let names: Set<String>
     /// The request's list these names were first taken from, when it had no wildcard: a stream
     /// that sends it again (every ACK repeats the subscription) has subscribed to `names`,
-    /// which comparing lists tells without hashing thousands of names.
-    let source: [String]?
+    /// which comparing the lists' bytes tells without decoding or hashing thousands of names.
+    let source: RequestedNames?
 
     /// A selection per list version: the current one and the one before, which streams still
     /// pushing from the previous snapshot ask for. Kept to two, as each holds its list.
@@ -39,7 +39,7 @@ final class Subscription: Sendable {
         }
     }
 
-    private init(_ names: Set<String>, source: [String]?) {
+    private init(_ names: Set<String>, source: RequestedNames?) {
         self.names = names
         self.source = source
     }
@@ -69,12 +69,12 @@ final class Subscription: Sendable {
 
     /// The subscription to exactly `names` (taken from `source`), shared with every stream that
     /// subscribed to them.
-    static func shared(_ names: Set<String>, source: [String]? = nil) -> Subscription {
+    static func shared(_ names: Set<String>, source: RequestedNames? = nil) -> Subscription {
         guard !names.isEmpty else { return none }
         return table.withLock { table in
             if let known = table[names] { return known }
             if table.count >= limit { table.removeAll() }
-            let subscription = Subscription(names, source: source?.contains("*") == true ? nil : source)
+            let subscription = Subscription(names, source: source?.hasWildcard == true ? nil : source)
             table[names] = subscription
             return subscription
         }
