@@ -17,11 +17,13 @@ final class Subscription: Sendable {
     private let selections = Mutex<[String: Selection]>([:])
     static let remembered = 2
 
-    struct Selection: Sendable {
-        var resources: [XDSResource]
-        var version: String
+    /// Shared by every stream that selected it, and held by each as what it sent and what its
+    /// proxy accepted: a reference, so holding it costs a stream a pointer.
+    final class Selection: Sendable {
+        let resources: [XDSResource]
+        let version: String
         /// The list itself when every one of its resources is subscribed to.
-        var whole: ResourceList?
+        let whole: ResourceList?
         let encoding: ResourcesEncoding
 
         init(resources: [XDSResource], version: String, whole: ResourceList?) {
