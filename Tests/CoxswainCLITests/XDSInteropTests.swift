@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `coxswain run --config-dir` against gRPC's production xDS client (Python grpcio): a canary
-/// 90/10 → 50/50, a header match, a fault, make-before-break, a bad edit and a NACK
+/// 90/10 → 50/50, a pod moving (endpoints only), a header match, a fault, make-before-break, a bad edit and a NACK
 /// (Support/xds_canary.py says what each step checks).
 @Suite struct XDSInteropTests {
     @Test(.timeLimit(.minutes(3))) func proxylessGRPCClientFollowsTheMesh() async throws {

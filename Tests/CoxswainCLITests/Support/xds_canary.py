@@ -247,6 +247,22 @@ def main():
         if result["failed"] or abs(share - 50) > 4:
             fail(f"after 50/50: {result}")
 
+        # 2b. v2's pod moves to another backend (an endpoints-only change, pushed to the client as
+        # the one cluster's endpoints): traffic follows without a failed RPC, and follows it back.
+        for moved, gone, arrived in ((dict(ports, v2=ports["v3"]), "v2", "v3"), (ports, "v3", "v2")):
+            write_atomically(config, {"mesh.yaml": mesh(moved, "")["mesh.yaml"]})
+            deadline, failures = time.time() + 5, 0
+            while time.time() < deadline:
+                probe = client.many(50)
+                failures += probe["failed"]
+                if probe.get(arrived, 0) and not probe.get(gone, 0):
+                    break
+            result = client.many(400)
+            share = result.get(arrived, 0) / 4
+            print(f"step 2b: v2's endpoint moved ({gone} -> {arrived}): {result}", flush=True)
+            if failures or result["failed"] or result.get(gone, 0) or abs(share - 50) > 10:
+                fail(f"after moving v2's endpoint ({gone} -> {arrived}): {failures} failed while moving; then {result}")
+
         # 3. Header match.
         jason_rule = """  - name: jason
     match: [{headers: {end-user: {exact: jason}}}]
