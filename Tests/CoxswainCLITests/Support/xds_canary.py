@@ -8,6 +8,8 @@ starts Coxswain in file mode, then with a client dialing
 xds:///reviews.default.svc.cluster.local:9080 checks, step by step:
   1. a 90/10 VirtualService splits 2,000 RPCs 90/10 (within 3 points);
   2. rewritten to 50/50 while the client keeps sending, the split follows within 2 s, with no failed RPC;
+  2b. v2's pod moving to another backend (only its cluster's endpoints are pushed) is followed
+     with no failed RPC, and so is its moving back;
   3. a header match (end-user: jason) sends every matching RPC to v2;
   4. a fault abort of 50 % fails about half the RPCs with the configured status, and a retry
      policy (retryOn: unavailable) makes every RPC to a backend that fails every other call succeed;
