@@ -84,7 +84,8 @@ public struct MeshIndex: Sendable {
         }
         let sameRouteInputs = sameClusterInputs && old.virtualServices == snapshot.virtualServices
             && old.gateways == snapshot.gateways && old.secrets == snapshot.secrets
-        self.init(snapshot, memo: memo, hosts: hosts, routes: sameRouteInputs ? previous.routeMemo : RouteMemo())
+        self.init(snapshot, memo: memo, hosts: hosts, routes: sameRouteInputs ? previous.routeMemo : RouteMemo(),
+                  endpointsLike: sameEndpointInputs ? nil : previous.endpointsByServicePort)
     }
 
     /// The hosts (FQDNs) that VirtualServices added, removed or changed between two snapshots claim,
@@ -125,6 +126,13 @@ public struct MeshIndex: Sendable {
 
     public init(_ snapshot: MeshSnapshot, memo: TranslationMemo = TranslationMemo(), hosts: VirtualHostMemo = VirtualHostMemo(),
                 routes: RouteMemo = RouteMemo()) {
+        self.init(snapshot, memo: memo, hosts: hosts, routes: routes, endpointsLike: nil)
+    }
+
+    /// `endpointsLike`: the previous index's endpoints, whose lists this one shares where they are
+    /// equal, so that an assignment carried from it is checked against its endpoints by identity.
+    private init(_ snapshot: MeshSnapshot, memo: TranslationMemo, hosts: VirtualHostMemo, routes: RouteMemo,
+                 endpointsLike previous: [HostPort: [EndpointEntry]]?) {
         self.snapshot = snapshot
         self.memo = memo
         routeMemo = routes
@@ -195,7 +203,15 @@ public struct MeshIndex: Sendable {
             rules[snapshot.resolveHost(host, namespace: MeshSnapshot.key(rule.metadata).namespace), default: []].append(rule)
         }
         destinationRulesByHost = rules
-        endpointsByServicePort = Self.indexEndpoints(snapshot, services: services)
+        var endpoints = Self.indexEndpoints(snapshot, services: services)
+        if let previous {
+            // One comparison per service port here instead of one per cluster and client namespace
+            // in every carried assignment's check (arrays with the same storage compare at once).
+            for (port, list) in endpoints {
+                if let earlier = previous[port], earlier == list { endpoints[port] = earlier }
+            }
+        }
+        endpointsByServicePort = endpoints
         self.leftOut = leftOut
         matchesSourceLabels = Self.matchesSourceLabels(snapshot)
     }

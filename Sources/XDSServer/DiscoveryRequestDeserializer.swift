@@ -83,21 +83,30 @@ struct DiscoveryRequestDeserializer: MessageDeserializer {
 
     static func read(_ buffer: UnsafeRawBufferPointer) throws -> IncomingDiscoveryRequest {
         var reader = ProtobufWireReader(buffer)
+        // Runs of adjacent records: the names usually come as one.
         var names: [Range<Int>] = []
         var others: [Range<Int>] = []
         var count = 0
         var hasWildcard = false
         while !reader.atEnd {
             let start = reader.offset
+            // The common record first: a name (field 3, length-delimited) shorter than 128 bytes.
+            if buffer[start] == 0x1A, start + 1 < buffer.count, buffer[start + 1] < 0x80 {
+                let end = start + 2 + Int(buffer[start + 1])
+                guard end <= buffer.count else { throw ProtobufWireReader.Malformed(description: "truncated field at byte \(start)") }
+                if end == start + 3 && buffer[start + 2] == UInt8(ascii: "*") { hasWildcard = true }
+                reader.offset = end
+                count += 1
+                Self.append(start..<end, to: &names)
+                continue
+            }
             let (field, wireType) = try reader.tag()
             try reader.skip(wireType: wireType)
             if field == 3 && wireType == 2 {
-                names.append(start..<reader.offset)
                 count += 1
-                // A one-byte name after a one-byte tag and a one-byte length.
-                if reader.offset - start == 3 && buffer[start + 2] == UInt8(ascii: "*") { hasWildcard = true }
+                Self.append(start..<reader.offset, to: &names)
             } else {
-                others.append(start..<reader.offset)
+                Self.append(start..<reader.offset, to: &others)
             }
         }
         let message: Envoy_Service_Discovery_V3_DiscoveryRequest
@@ -109,19 +118,17 @@ struct DiscoveryRequestDeserializer: MessageDeserializer {
         return IncomingDiscoveryRequest(message: message, names: RequestedNames(wire: Self.concatenate(names, of: buffer), count: count, hasWildcard: hasWildcard))
     }
 
-    static func concatenate(_ ranges: [Range<Int>], of buffer: UnsafeRawBufferPointer) -> Data {
-        // Usually one run: the names are written together.
-        var data = Data(capacity: ranges.reduce(0) { $0 + $1.count })
-        var run: Range<Int>?
-        for range in ranges {
-            if let current = run, current.upperBound == range.lowerBound {
-                run = current.lowerBound..<range.upperBound
-            } else {
-                if let current = run { data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[current])) }
-                run = range
-            }
+    private static func append(_ range: Range<Int>, to runs: inout [Range<Int>]) {
+        if let last = runs.last, last.upperBound == range.lowerBound {
+            runs[runs.count - 1] = last.lowerBound..<range.upperBound
+        } else {
+            runs.append(range)
         }
-        if let current = run { data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[current])) }
+    }
+
+    static func concatenate(_ runs: [Range<Int>], of buffer: UnsafeRawBufferPointer) -> Data {
+        var data = Data(capacity: runs.reduce(0) { $0 + $1.count })
+        for run in runs { data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[run])) }
         return data
     }
 }
