@@ -12,10 +12,11 @@ import Synchronization
 public final class TranslationMemo: Sendable {
     private let clusters = Mutex<[String: OutboundClusters]>([:])
     private let listeners = Mutex<[Envoy_Config_Listener_V3_Listener]?>(nil)
-    private let assignments = Mutex<[String: Assignment]>([:])
+    /// By client namespace, then cluster (no key strings to build per lookup: thousands per proxy kind and namespace).
+    private let assignments = Mutex<[String: [String: Assignment]]>([:])
     /// Assignments of the previous memo, after a change to endpoints: each is still right if the
     /// endpoints it was built from are the same, which is checked when it is first asked for.
-    private let carriedAssignments: [String: Assignment]
+    private let carriedAssignments: [String: [String: Assignment]]
     private let attachments = MemoAttachments()
 
     /// A cluster's endpoints and the service port endpoints they were selected from.
@@ -40,7 +41,9 @@ public final class TranslationMemo: Sendable {
     /// service's assignments, not the mesh's).
     init(clustersOf other: TranslationMemo) {
         clusters.withLock { $0 = other.clusters.withLock { $0 } }
-        carriedAssignments = other.carriedAssignments.merging(other.assignments.withLock { $0 }) { _, current in current }
+        carriedAssignments = other.carriedAssignments.merging(other.assignments.withLock { $0 }) { carried, current in
+            carried.merging(current) { _, newer in newer }
+        }
     }
 
     /// The proxies' outbound clusters, built by `build` the first time. Two proxies asking at
@@ -84,16 +87,15 @@ public final class TranslationMemo: Sendable {
     /// its service port) by `build` unless this memo or the one it was carried from has them.
     func assignment(cluster: String, namespace: String, inputs: () -> [MeshIndex.EndpointEntry],
                     build: () -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment) -> Envoy_Config_Endpoint_V3_ClusterLoadAssignment {
-        let key = "\(namespace)|\(cluster)"
-        if let known = assignments.withLock({ $0[key] }) { return known.assignment }
+        if let known = assignments.withLock({ $0[namespace]?[cluster] }) { return known.assignment }
         let current = inputs()
         let entry: Assignment
-        if let carried = carriedAssignments[key], carried.inputs == current {
+        if let carried = carriedAssignments[namespace]?[cluster], carried.inputs == current {
             entry = carried
         } else {
             entry = Assignment(inputs: current, assignment: build())
         }
-        assignments.withLock { $0[key] = entry }
+        assignments.withLock { $0[namespace, default: [:]][cluster] = entry }
         return entry.assignment
     }
 }
