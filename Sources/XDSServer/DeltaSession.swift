@@ -30,6 +30,9 @@ struct DeltaSession {
     private var streamID: Int? { peer.streamID }
     private var types: [String: TypeState] = [:]
     private var nonce: UInt64 = 0
+    /// Clusters the push under way sent a new version of: Envoy warms an updated cluster again
+    /// and waits for its endpoints, so the push sends them even when they did not change.
+    private var updatedClusters: Set<String> = []
 
     init(cache: SnapshotCache, registry: ProxyRegistry, generator: any ResourceGenerator, logger: Logger) {
         self.cache = cache
@@ -39,6 +42,7 @@ struct DeltaSession {
     }
 
     mutating func handle(_ request: Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, writer: RPCWriter<EncodedDeltaDiscoveryResponse>) async throws {
+        defer { updatedClusters = [] }
         try await identify(request.hasNode ? request.node : nil)
         let typeURL = request.typeURL
         guard XDSResourceType(typeURL: typeURL) != nil else { return }
@@ -94,6 +98,8 @@ struct DeltaSession {
         guard let proxy else { return }
         let (snapshot, generation) = await cache.snapshot(for: proxy)
         var unchanged: [String] = []
+        updatedClusters = []
+        defer { updatedClusters = [] }
         for typeURL in XDSPushOrder.typeURLs where types[typeURL] != nil {
             if try await !send(typeURL, snapshot: snapshot, generation: generation, writer: writer, always: false) { unchanged.append(typeURL) }
         }
@@ -116,8 +122,9 @@ struct DeltaSession {
     ) async throws -> Bool {
         guard var state = types[typeURL] else { return false }
         let started = ContinuousClock.now
+        let refresh = typeURL == TypeURL.clusterLoadAssignment ? updatedClusters : []
         let source = snapshot.version(of: typeURL)
-        if !always, let source, source == state.syncedFrom {
+        if !always, refresh.isEmpty, let source, source == state.syncedFrom {
             // Same resources, same subscription: nothing differs from what the proxy holds.
             if state.pendingNonce != nil {
                 state.pendingGeneration = generation
@@ -128,7 +135,12 @@ struct DeltaSession {
         state.syncedFrom = source
         let selection = snapshot.selection(typeURL, subscription: state.wildcard ? nil : state.subscription)
         let (wanted, version, whole) = (selection.resources, selection.version, selection.whole)
-        let (changed, removed) = state.held.differences(to: wanted, whole: whole)
+        var (changed, removed) = state.held.differences(to: wanted, whole: whole)
+        if typeURL == TypeURL.cluster { updatedClusters = Set(changed.lazy.map(\.name)) }
+        if !refresh.isEmpty {
+            let changedNames = Set(changed.lazy.map(\.name))
+            changed = wanted.filter { changedNames.contains($0.name) || refresh.contains($0.name) }
+        }
         guard always || !changed.isEmpty || !removed.isEmpty else {
             // Nothing new: a response still awaiting its ACK carries this generation's content too.
             if state.pendingNonce != nil { state.pendingGeneration = generation }

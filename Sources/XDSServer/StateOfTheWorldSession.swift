@@ -31,6 +31,9 @@ struct StateOfTheWorldSession {
     private var streamID: Int? { peer.streamID }
     private var types: [String: TypeState] = [:]
     private var nonce: UInt64 = 0
+    /// Clusters the push under way sent a new version of: Envoy warms an updated cluster again
+    /// and waits for its endpoints, so the push sends them even when they did not change.
+    private var updatedClusters: Set<String> = []
 
     init(cache: SnapshotCache, registry: ProxyRegistry, generator: any ResourceGenerator, logger: Logger) {
         self.cache = cache
@@ -43,6 +46,7 @@ struct StateOfTheWorldSession {
     /// subscription and answers when the proxy needs something new.
     mutating func handle(_ incoming: IncomingDiscoveryRequest, writer: RPCWriter<EncodedDiscoveryResponse>) async throws {
         let request = incoming.message
+        defer { updatedClusters = [] }
         try await identify(request.hasNode ? request.node : nil)
         let typeURL = request.typeURL
         guard XDSResourceType(typeURL: typeURL) != nil else {
@@ -98,6 +102,8 @@ struct StateOfTheWorldSession {
         guard let proxy else { return }
         let (snapshot, generation) = await cache.snapshot(for: proxy)
         var unchanged: [String] = []
+        updatedClusters = []
+        defer { updatedClusters = [] }
         for typeURL in XDSPushOrder.typeURLs where types[typeURL] != nil {
             if try await !send(typeURL, snapshot: snapshot, generation: generation, writer: writer, force: false) { unchanged.append(typeURL) }
         }
@@ -125,8 +131,9 @@ struct StateOfTheWorldSession {
     ) async throws -> Bool {
         guard var state = types[typeURL] else { return false }
         let started = ContinuousClock.now
+        let refresh = typeURL == TypeURL.clusterLoadAssignment ? updatedClusters : []
         let source = snapshot.version(of: typeURL)
-        if !force, let source, source == state.selectedFrom {
+        if !force, refresh.isEmpty, let source, source == state.selectedFrom {
             state.sentGeneration = generation
             types[typeURL] = state
             return false
@@ -134,14 +141,17 @@ struct StateOfTheWorldSession {
         let selection = snapshot.selection(typeURL, subscription: state.wildcard ? nil : state.subscription)
         let version = selection.version
         state.selectedFrom = source
-        if !force && version == state.sentVersion {
+        if !force && refresh.isEmpty && version == state.sentVersion {
             state.sentGeneration = generation
             types[typeURL] = state
             return false
         }
+        if typeURL == TypeURL.cluster, let previous = state.sentSelection {
+            updatedClusters = Set(Self.changes(from: previous, to: selection).resources.lazy.map(\.name))
+        }
         var (resources, encoding) = (selection.resources, selection.encoding)
         if let held = state.held, !force, !Self.sentWhole(typeURL) {
-            (resources, encoding) = Self.changes(from: held, to: selection)
+            (resources, encoding) = Self.changes(from: held, to: selection, including: refresh)
             if resources.isEmpty {
                 // Names unsubscribed, or subscribed to that do not exist: the proxy holds all it
                 // needs. What it unsubscribed from it drops, and is sent again if it subscribes again.
@@ -172,14 +182,19 @@ struct StateOfTheWorldSession {
         typeURL == TypeURL.listener || typeURL == TypeURL.cluster
     }
 
-    /// The resources of `selection` that `held` lacks or has at another version, and how they are written.
-    static func changes(from held: Subscription.Selection, to selection: Subscription.Selection) -> ([XDSResource], ResourcesEncoding) {
+    /// The resources of `selection` that `held` lacks or has at another version, or that are
+    /// named in `including`, and how they are written.
+    static func changes(from held: Subscription.Selection, to selection: Subscription.Selection,
+                        including: Set<String> = []) -> (resources: [XDSResource], encoding: ResourcesEncoding) {
         if let old = held.whole, let new = selection.whole {
             let changes = ListChanges.between(old, new)
-            return (changes.changed, changes.encoding)
+            if including.isEmpty { return (changes.changed, changes.encoding) }
+            let changedNames = Set(changes.changed.lazy.map(\.name))
+            let chosen = selection.resources.filter { changedNames.contains($0.name) || including.contains($0.name) }
+            return (chosen, ResourcesEncoding(chosen))
         }
         let versions = Dictionary(held.resources.map { ($0.name, $0.version) }, uniquingKeysWith: { _, last in last })
-        let changed = selection.resources.filter { versions[$0.name] != $0.version }
+        let changed = selection.resources.filter { versions[$0.name] != $0.version || including.contains($0.name) }
         return (changed, ResourcesEncoding(changed))
     }
 }

@@ -46,6 +46,31 @@ import Testing
         }
     }
 
+    /// As in state of the world: a push that changes a cluster sends its endpoints too.
+    @Test func anUpdatedClusterIsFollowedByItsEndpoints() async throws {
+        try await XDSHarness.run { harness in
+            await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("a"), TestResources.cluster("b")])
+            await harness.mesh.set(TypeURL.clusterLoadAssignment, [TestResources.endpoints("a", ports: [1]), TestResources.endpoints("b", ports: [2])])
+            try await harness.delta { send, inbox in
+                send.yield(Self.subscribe(TypeURL.cluster))
+                send.yield(Self.ack(try #require(await inbox.next())))
+                send.yield(Self.subscribe(TypeURL.clusterLoadAssignment, ["a", "b"], node: false))
+                let endpoints = try #require(await inbox.next())
+                #expect(endpoints.resources.map(\.name) == ["a", "b"])
+                send.yield(Self.ack(endpoints))
+                #expect(await eventually { await harness.registry.statuses().first?.isSynced == true })
+
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("a"), TestResources.cluster("b", connectTimeout: 4)])
+                await harness.debouncer.changed(.all)
+                await harness.debouncer.flush()
+                let pushed = await inbox.collect { $0.typeURL == TypeURL.clusterLoadAssignment }
+                #expect(pushed.map(\.typeURL) == [TypeURL.cluster, TypeURL.clusterLoadAssignment])
+                #expect(pushed.map { $0.resources.map(\.name) } == [["b"], ["b"]])
+                #expect(pushed.last?.removedResources.isEmpty == true)
+            }
+        }
+    }
+
     @Test func namedSubscribeUnsubscribeAndInitialVersions() async throws {
         try await XDSHarness.run { harness in
             let a = TestResources.endpoints("a", ports: [1])

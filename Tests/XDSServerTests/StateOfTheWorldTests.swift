@@ -143,8 +143,8 @@ import Testing
                 }
                 #expect(await eventually { await harness.registry.statuses().first?.isSynced == true })
 
-                // One cluster's endpoints, one route configuration and one cluster change.
-                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster(Self.reviewsV1, connectTimeout: 5), TestResources.cluster(Self.reviewsV2)])
+                // One cluster and its endpoints change, and one route configuration.
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster(Self.reviewsV1), TestResources.cluster(Self.reviewsV2, connectTimeout: 5)])
                 await harness.mesh.set(TypeURL.clusterLoadAssignment, [TestResources.endpoints(Self.reviewsV1, ports: [9001]), TestResources.endpoints(Self.reviewsV2, ports: [9005])])
                 var route = Envoy_Config_Route_V3_RouteConfiguration()
                 route.name = "9080"
@@ -173,6 +173,36 @@ import Testing
                 // The config dump shows everything the proxy holds, not only the last push.
                 let dump = try #require(await harness.registry.configDump(proxyID: "sidecar~10.0.0.1~client.default~default.svc.cluster.local"))
                 #expect(dump[TypeURL.routeConfiguration]?.map(\.name) == ["80", "9080"])
+            }
+        }
+    }
+
+    /// Envoy warms an updated cluster again and waits for its endpoints: a push that changes a
+    /// cluster sends its endpoints too, unchanged, right after it.
+    @Test func anUpdatedClusterIsFollowedByItsEndpoints() async throws {
+        try await XDSHarness.run { harness in
+            await Self.seed(harness.mesh)
+            let endpointNames = [Self.reviewsV1, Self.reviewsV2]
+            try await harness.sotw { send, inbox in
+                for (type, names) in [(TypeURL.cluster, [String]()), (TypeURL.clusterLoadAssignment, endpointNames)] {
+                    send.yield(.subscribe(type, names: names, node: type == TypeURL.cluster ? "sidecar~10.0.0.1~client.default~default.svc.cluster.local" : nil))
+                    send.yield(.ack(try #require(await inbox.next()), names: names))
+                }
+                #expect(await eventually { await harness.registry.statuses().first?.isSynced == true })
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster(Self.reviewsV1, connectTimeout: 7), TestResources.cluster(Self.reviewsV2)])
+                await harness.debouncer.changed(.all)
+                await harness.debouncer.flush()
+                let pushed = await inbox.collect { $0.typeURL == TypeURL.clusterLoadAssignment }
+                #expect(pushed.map(\.typeURL) == [TypeURL.cluster, TypeURL.clusterLoadAssignment])
+                #expect(pushed.last?.names == [Self.reviewsV1], "the updated cluster's endpoints, though they did not change")
+                send.yield(.ack(pushed[0]))
+                send.yield(.ack(pushed[1], names: endpointNames))
+                #expect(await eventually { await harness.registry.statuses().first?.isSynced == true })
+                // A change that leaves the clusters as they are pushes no endpoints.
+                await harness.mesh.set(TypeURL.listener, [TestResources.listener("0.0.0.0_8080")])
+                await harness.debouncer.changed(.all)
+                await harness.debouncer.flush()
+                #expect(await inbox.drain().isEmpty, "the proxy subscribed to no listeners")
             }
         }
     }
