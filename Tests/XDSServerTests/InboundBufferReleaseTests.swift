@@ -1,3 +1,4 @@
+import GRPCNIOTransportHTTP2
 import NIOCore
 import NIOEmbedded
 import NIOHTTP2
@@ -26,5 +27,18 @@ import Testing
         }
         #expect(received == ["headers", "data \"first\"", "data \"\"", "data \"last\" end"])
         #expect(try channel.finish().isClean)
+    }
+
+    /// The xDS transport configuration raises each accepted connection's write buffer above a
+    /// sidecar's route configuration, and adds the buffer release to each stream.
+    @Test func theXDSConfigurationSetsUpConnectionsAndStreams() throws {
+        let config = HTTP2ServerTransport.Posix.Config.xds
+        let connection = EmbeddedChannel()
+        try config.channelDebuggingCallbacks.onAcceptTCPConnection?(connection).wait()
+        let mark = try connection.getOption(ChannelOptions.writeBufferWaterMark).wait()
+        #expect(mark.high >= 1 << 20 && mark.low < mark.high)
+        let stream = EmbeddedChannel()
+        try config.channelDebuggingCallbacks.onAcceptHTTP2Stream?(stream).wait()
+        #expect(throws: Never.self) { try stream.pipeline.syncOperations.handler(type: InboundBufferRelease.self) }
     }
 }
