@@ -29,8 +29,9 @@ extension HTTP2ServerTransport.Posix.Config {
     /// How much a connection buffers before it stops taking writes. NIO's default (64 KiB) is a
     /// tenth of one sidecar's route configuration, and each time a connection's writability
     /// changes NIO's HTTP/2 handler tells every stream on it: with a hundred proxies per
-    /// connection and a push of 615 KB to each, that took a quarter of the server's CPU.
-    static let connectionWriteBuffer = WriteBufferWaterMark(low: 1 << 20, high: 4 << 20)
+    /// connection and a push of 615 KB to each, that took a quarter of the server's CPU. 1 MiB
+    /// saves most of it (4 MiB measured no better) and bounds what a slow proxy's connection holds.
+    static let connectionWriteBuffer = WriteBufferWaterMark(low: 256 << 10, high: 1 << 20)
 
     /// gRPC's defaults, with ``InboundBufferRelease`` on every accepted stream and a larger
     /// write buffer per connection (``connectionWriteBuffer``).
