@@ -87,11 +87,6 @@ public enum Translator {
         }
     }
 
-    /// Endpoints only, for changes that touch nothing else.
-    public static func endpoints(_ index: MeshIndex, proxy: ProxyIdentity) -> [Envoy_Config_Endpoint_V3_ClusterLoadAssignment] {
-        translate(index, proxy: proxy).endpoints
-    }
-
     /// The assignments of these EDS clusters for the proxy: after a change to endpoints only, those
     /// its last translation gave (its clusters and routes are as they were), without translating again.
     public static func endpoints(_ index: MeshIndex, proxy: ProxyIdentity, clusters: [String]) -> [Envoy_Config_Endpoint_V3_ClusterLoadAssignment] {
