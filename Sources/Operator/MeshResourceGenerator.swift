@@ -16,8 +16,9 @@ public final class MeshResourceGenerator: ResourceGenerator {
     }
 
     private let state: Mutex<State>
-    /// Serialized endpoints, kept across changes: an endpoint change re-serializes the assignments
-    /// that changed, not every cluster's.
+    /// Serialized clusters and endpoints, kept across changes: a change re-serializes the clusters
+    /// and assignments that changed, not every one.
+    private let packedClusters = PackedByContent<Envoy_Config_Cluster_V3_Cluster>()
     private let packedEndpoints = PackedByContent<Envoy_Config_Endpoint_V3_ClusterLoadAssignment>()
 
     public init(snapshot: MeshSnapshot = MeshSnapshot(objects: [])) {
@@ -106,7 +107,7 @@ public final class MeshResourceGenerator: ResourceGenerator {
             }
         }
         if wanted(TypeURL.cluster) {
-            let packed = { ResourceList(shared.pack(resources.clusters, scope: "cds|" + scope, name: \.name)) }
+            let packed = { ResourceList(self.packedClusters.pack(resources.clusters, scope: scope, name: \.name, complete: common)) }
             lists[TypeURL.cluster] = common ? shared.list("cds|" + scope, build: packed) : packed()
         }
         if wanted(TypeURL.clusterLoadAssignment) {
@@ -119,10 +120,8 @@ public final class MeshResourceGenerator: ResourceGenerator {
     }
 }
 
-/// Serialized resources by scope and name, for as long as the translation memo they hang off is valid:
-/// within that time a name in a scope always has the same content.
+/// Whole serialized lists by key, for as long as the memo they hang off is valid.
 final class PackedResources: Sendable {
-    private let packed = Mutex<[String: XDSResource]>([:])
     private let lists = Mutex<[String: ResourceList]>([:])
 
     /// A whole type's list under `key`, built the first time.
@@ -131,20 +130,6 @@ final class PackedResources: Sendable {
         let built = build()
         lists.withLock { $0[key] = built }
         return built
-    }
-
-    func pack<M: Message>(_ messages: [M], scope: String, name: (M) -> String) -> [XDSResource] {
-        let known = packed.withLock { $0 }
-        var fresh: [String: XDSResource] = [:]
-        let result = messages.compactMap { message -> XDSResource? in
-            let key = scope + "|" + name(message)
-            if let resource = known[key] { return resource }
-            guard let resource = try? XDSResource(name: name(message), message: message) else { return nil }
-            fresh[key] = resource
-            return resource
-        }
-        if !fresh.isEmpty { packed.withLock { $0.merge(fresh) { old, _ in old } } }
-        return result
     }
 }
 
