@@ -29,7 +29,13 @@ public final class MeshResourceGenerator: ResourceGenerator {
     /// or anything else.
     public func update(_ snapshot: MeshSnapshot) -> ChangeScope {
         // Only the runner calls this, one snapshot at a time, so the index read here is the one replaced below.
-        let index = MeshIndex(snapshot, reusing: state.withLock { $0.index })
+        let previous = state.withLock { $0.index }
+        let index = MeshIndex(snapshot, reusing: previous)
+        if index.endpointChanges != nil {
+            // Each kind and namespace's endpoints are the previous lists with the changed service ports' clusters replaced.
+            let lists = previous.memo.attachment("xds-packed") { PackedResources() }
+            _ = index.memo.attachment("xds-eds-base") { lists }
+        }
         return state.withLock { state in
             let old = state.snapshot
             let endpointsOnly = state.published
@@ -76,8 +82,18 @@ public final class MeshResourceGenerator: ResourceGenerator {
             let scope = "\(identity.kind.rawValue)|\(identity.namespace)"
             let packed = { ResourceList(self.packedEndpoints.pack(Translator.endpoints(index, proxy: identity, clusters: known.names), scope: scope,
                                                                   name: \.clusterName, complete: known.common)) }
+            guard known.common else { return ResourceSnapshot(lists: [TypeURL.clusterLoadAssignment: packed()]) }
             let shared = index.memo.attachment("xds-packed") { PackedResources() }
-            return ResourceSnapshot(lists: [TypeURL.clusterLoadAssignment: known.common ? shared.list("eds|" + scope, build: packed) : packed()])
+            let list = shared.list("eds|" + scope) {
+                let base = index.memo.attachment("xds-eds-base") { PackedResources() }
+                guard let changes = index.endpointChanges, let previous = base.existing("eds|" + scope) else { return packed() }
+                // The previous index's list with the assignments of the clusters whose service ports changed built again.
+                let byPort = index.routeMemo.attachment("xds-eds-by-port") { ClustersByServicePortCache() }
+                let affected = byPort.clusters(scope: scope, names: known.names).affected(by: changes)
+                let assignments = Translator.endpoints(index, proxy: identity, clusters: affected)
+                return previous.replacing(self.packedEndpoints.pack(assignments, scope: scope, name: \.clusterName, complete: false))
+            }
+            return ResourceSnapshot(lists: [TypeURL.clusterLoadAssignment: list])
         }
         let resources = Translator.translate(index, proxy: identity)
         func pack<M: Message>(_ messages: [M], name: (M) -> String) -> [XDSResource] {
@@ -126,10 +142,28 @@ final class PackedResources: Sendable {
 
     /// A whole type's list under `key`, built the first time.
     func list(_ key: String, build: () -> ResourceList) -> ResourceList {
-        if let known = lists.withLock({ $0[key] }) { return known }
+        if let known = existing(key) { return known }
         let built = build()
         lists.withLock { $0[key] = built }
         return built
+    }
+
+    /// The list under `key` if one was built.
+    func existing(_ key: String) -> ResourceList? {
+        lists.withLock { $0[key] }
+    }
+}
+
+/// Each kind and namespace's EDS clusters by service port, for as long as the routes and
+/// clusters they were found from.
+final class ClustersByServicePortCache: Sendable {
+    private let scopes = Mutex<[String: ClustersByServicePort]>([:])
+
+    func clusters(scope: String, names: [String]) -> ClustersByServicePort {
+        if let known = scopes.withLock({ $0[scope] }) { return known }
+        let grouped = ClustersByServicePort(names)
+        scopes.withLock { $0[scope] = grouped }
+        return grouped
     }
 }
 

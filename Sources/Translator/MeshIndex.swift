@@ -65,6 +65,9 @@ public struct MeshIndex: Sendable {
     public let matchesSourceLabels: Bool
     /// Sidecar and gRPC virtual hosts, carried from the previous index for the hosts a change did not touch.
     public let hostMemo: VirtualHostMemo
+    /// The service ports whose endpoints differ from the index this one was built from, when only
+    /// EndpointSlices, Pods, Nodes or Secrets changed (nothing clusters or routes read); else nil.
+    public let endpointChanges: EndpointChanges?
 
     /// Indexes `snapshot`, keeping from `previous` the translation results the differences between
     /// the two cannot have changed.
@@ -75,6 +78,18 @@ public struct MeshIndex: Sendable {
         let sameEndpointInputs = sameClusterInputs && old.endpointSlices == snapshot.endpointSlices
             && old.pods == snapshot.pods && old.nodes == snapshot.nodes
         let memo = sameEndpointInputs ? previous.memo : sameClusterInputs ? TranslationMemo(clustersOf: previous.memo) : TranslationMemo()
+        let sameIndexedObjects = sameClusterInputs && old.virtualServices == snapshot.virtualServices && old.gateways == snapshot.gateways
+        if sameIndexedObjects {
+            // Endpoints, Pods, Nodes or Secrets changed: everything but the endpoints is indexed as before.
+            let routes = old.secrets == snapshot.secrets ? previous.routeMemo : RouteMemo()
+            if sameEndpointInputs {
+                self.init(snapshot, indexedLike: previous, memo: memo, routes: routes, endpoints: previous.endpointsByServicePort, endpointChanges: nil)
+            } else {
+                let (endpoints, changed) = Self.indexEndpoints(snapshot, services: previous.services, like: previous.endpointsByServicePort)
+                self.init(snapshot, indexedLike: previous, memo: memo, routes: routes, endpoints: endpoints, endpointChanges: EndpointChanges(servicePorts: changed))
+            }
+            return
+        }
         // Virtual hosts also read VirtualServices: kept when only VirtualServices changed, except for the
         // hosts those claimed before or claim now. A change to a delegate or a wildcard host can reach any host.
         var hosts = VirtualHostMemo()
@@ -82,10 +97,30 @@ public struct MeshIndex: Sendable {
            let touched = Self.hostsClaimedByChangedVirtualServices(old, snapshot) {
             hosts = previous.hostMemo.carrying(excluding: touched)
         }
-        let sameRouteInputs = sameClusterInputs && old.virtualServices == snapshot.virtualServices
-            && old.gateways == snapshot.gateways && old.secrets == snapshot.secrets
-        self.init(snapshot, memo: memo, hosts: hosts, routes: sameRouteInputs ? previous.routeMemo : RouteMemo(),
-                  endpointsLike: sameEndpointInputs ? nil : previous.endpointsByServicePort)
+        self.init(snapshot, memo: memo, hosts: hosts, routes: RouteMemo(),
+                  endpoints: sameEndpointInputs ? .same(previous.endpointsByServicePort) : .like(previous.endpointsByServicePort))
+    }
+
+    /// `snapshot` indexed as `previous` was, but for its endpoints: what else the index holds reads
+    /// only Services, DestinationRules, VirtualServices and Gateways, each validated on its own.
+    private init(_ snapshot: MeshSnapshot, indexedLike previous: MeshIndex, memo: TranslationMemo, routes: RouteMemo,
+                 endpoints: [HostPort: [EndpointEntry]], endpointChanges: EndpointChanges?) {
+        self.snapshot = snapshot
+        self.memo = memo
+        routeMemo = routes
+        hostMemo = previous.hostMemo
+        self.endpointChanges = endpointChanges
+        endpointsByServicePort = endpoints
+        services = previous.services
+        serviceOrder = previous.serviceOrder
+        meshVirtualServices = previous.meshVirtualServices
+        meshVirtualServicesByHost = previous.meshVirtualServicesByHost
+        meshWildcardVirtualServices = previous.meshWildcardVirtualServices
+        virtualServicesByGateway = previous.virtualServicesByGateway
+        gateways = previous.gateways
+        destinationRulesByHost = previous.destinationRulesByHost
+        leftOut = previous.leftOut
+        matchesSourceLabels = previous.matchesSourceLabels
     }
 
     /// The hosts (FQDNs) that VirtualServices added, removed or changed between two snapshots claim,
@@ -126,13 +161,21 @@ public struct MeshIndex: Sendable {
 
     public init(_ snapshot: MeshSnapshot, memo: TranslationMemo = TranslationMemo(), hosts: VirtualHostMemo = VirtualHostMemo(),
                 routes: RouteMemo = RouteMemo()) {
-        self.init(snapshot, memo: memo, hosts: hosts, routes: routes, endpointsLike: nil)
+        self.init(snapshot, memo: memo, hosts: hosts, routes: routes, endpoints: .fresh)
     }
 
-    /// `endpointsLike`: the previous index's endpoints, whose lists this one shares where they are
-    /// equal, so that an assignment carried from it is checked against its endpoints by identity.
-    private init(_ snapshot: MeshSnapshot, memo: TranslationMemo, hosts: VirtualHostMemo, routes: RouteMemo,
-                 endpointsLike previous: [HostPort: [EndpointEntry]]?) {
+    /// Where an index's endpoints come from.
+    private enum EndpointSource {
+        /// Read from the snapshot.
+        case fresh
+        /// Read from the snapshot, sharing the lists of the previous index's that are equal, so that
+        /// an assignment carried from it is checked against its endpoints by identity.
+        case like([HostPort: [EndpointEntry]])
+        /// The previous index's, whose inputs are the same.
+        case same([HostPort: [EndpointEntry]])
+    }
+
+    private init(_ snapshot: MeshSnapshot, memo: TranslationMemo, hosts: VirtualHostMemo, routes: RouteMemo, endpoints source: EndpointSource) {
         self.snapshot = snapshot
         self.memo = memo
         routeMemo = routes
@@ -203,15 +246,13 @@ public struct MeshIndex: Sendable {
             rules[snapshot.resolveHost(host, namespace: MeshSnapshot.key(rule.metadata).namespace), default: []].append(rule)
         }
         destinationRulesByHost = rules
-        var endpoints = Self.indexEndpoints(snapshot, services: services)
-        if let previous {
-            // One comparison per service port here instead of one per cluster and client namespace
-            // in every carried assignment's check (arrays with the same storage compare at once).
-            for (port, list) in endpoints {
-                if let earlier = previous[port], earlier == list { endpoints[port] = earlier }
-            }
+        switch source {
+        case .fresh: endpointsByServicePort = Self.indexEndpoints(snapshot, services: services)
+        case .like(let previous): endpointsByServicePort = Self.indexEndpoints(snapshot, services: services, like: previous).endpoints
+        case .same(let previous): endpointsByServicePort = previous
         }
-        endpointsByServicePort = endpoints
+        // Clusters (Services, DestinationRules) changed too: there is nothing to patch.
+        endpointChanges = nil
         self.leftOut = leftOut
         matchesSourceLabels = Self.matchesSourceLabels(snapshot)
     }
@@ -281,6 +322,22 @@ public struct MeshIndex: Sendable {
     struct HostPort: Hashable {
         var host: String
         var port: Int
+    }
+
+    /// The endpoints of every service port, sharing the lists of `previous` that are equal, and the
+    /// service ports whose lists are not.
+    private static func indexEndpoints(_ snapshot: MeshSnapshot, services: [String: ServiceEntry],
+                                       like previous: [HostPort: [EndpointEntry]]?) -> (endpoints: [HostPort: [EndpointEntry]], changed: Set<HostPort>) {
+        var endpoints = indexEndpoints(snapshot, services: services)
+        var changed: Set<HostPort> = []
+        guard let previous else { return (endpoints, changed) }
+        // One comparison per service port here instead of one per cluster and client namespace
+        // in every carried assignment's check (arrays with the same storage compare at once).
+        for (port, list) in endpoints {
+            if let earlier = previous[port], earlier == list { endpoints[port] = earlier } else { changed.insert(port) }
+        }
+        for port in previous.keys where endpoints[port] == nil { changed.insert(port) }
+        return (endpoints, changed)
     }
 
     /// Reads EndpointSlices once: endpoints keyed by `fqdn:servicePort`, with each

@@ -41,9 +41,13 @@ public final class TranslationMemo: Sendable {
     /// service's assignments, not the mesh's).
     init(clustersOf other: TranslationMemo) {
         clusters.withLock { $0 = other.clusters.withLock { $0 } }
-        carriedAssignments = other.carriedAssignments.merging(other.assignments.withLock { $0 }) { carried, current in
-            carried.merging(current) { _, newer in newer }
+        // In place: after an endpoint change a memo has built the few assignments that changed, and
+        // merging into copies would rehash every carried one.
+        var carried = other.carriedAssignments
+        for (namespace, current) in other.assignments.withLock({ $0 }) {
+            carried[namespace, default: [:]].merge(current) { _, newer in newer }
         }
+        carriedAssignments = carried
     }
 
     /// The proxies' outbound clusters, built by `build` the first time. Two proxies asking at

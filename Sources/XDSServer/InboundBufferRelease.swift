@@ -31,7 +31,7 @@ extension HTTP2ServerTransport.Posix.Config {
     /// changes NIO's HTTP/2 handler tells every stream on it: with a hundred proxies per
     /// connection and a push of 615 KB to each, that took a quarter of the server's CPU. 1 MiB
     /// saves most of it (4 MiB measured no better) and bounds what a slow proxy's connection holds.
-    static let connectionWriteBuffer = WriteBufferWaterMark(low: 256 << 10, high: 1 << 20)
+    static let connectionWriteBuffer = ChannelOptions.Types.WriteBufferWaterMark(low: 256 << 10, high: 1 << 20)
 
     /// gRPC's defaults, with ``InboundBufferRelease`` on every accepted stream and a larger
     /// write buffer per connection (``connectionWriteBuffer``).

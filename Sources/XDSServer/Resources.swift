@@ -97,10 +97,36 @@ public struct ResourceList: Sendable, Hashable {
     }
 
     private init(sorted: [XDSResource]) {
+        self.init(sorted: sorted, byName: Dictionary(sorted.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
+    }
+
+    private init(sorted: [XDSResource], byName: [String: XDSResource]) {
         self.sorted = sorted
-        byName = Dictionary(sorted.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.byName = byName
         version = ResourceVersion.of(sorted)
         encoding = ResourcesEncoding(sorted)
+    }
+
+    /// This list with `resources` in place of those of their names, or added: a few of thousands
+    /// changed (an endpoint change) costs no sort and no lookup of the others.
+    public func replacing(_ resources: [XDSResource]) -> ResourceList {
+        guard !resources.isEmpty else { return self }
+        var sorted = self.sorted
+        var byName = self.byName
+        for resource in resources {
+            // The first position whose name is not below this one's.
+            var low = 0, high = sorted.count
+            while low < high {
+                let middle = (low + high) / 2
+                if sorted[middle].name < resource.name { low = middle + 1 } else { high = middle }
+            }
+            if byName.updateValue(resource, forKey: resource.name) != nil {
+                sorted[low] = resource
+            } else {
+                sorted.insert(resource, at: low)
+            }
+        }
+        return ResourceList(sorted: sorted, byName: byName)
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.version == rhs.version && lhs.byName == rhs.byName }

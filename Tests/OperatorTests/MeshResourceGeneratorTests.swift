@@ -161,4 +161,66 @@ import XDSServer
         let assignment = try Envoy_Config_Endpoint_V3_ClusterLoadAssignment(serializedBytes: try #require(after[TypeURL.clusterLoadAssignment][v1]).value)
         #expect(assignment.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.address) == ["10.1.0.7"])
     }
+
+    /// Services reviews, ratings and details on port 9080, with these endpoint addresses (none: no EndpointSlice).
+    static func endpointMesh(_ addresses: [String: [String]]) -> MeshSnapshot {
+        var documents: [String] = []
+        for (offset, name) in ["details", "ratings", "reviews"].enumerated() {
+            documents.append("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: \(name), namespace: default}
+                spec: {clusterIP: 10.0.0.\(offset + 10), selector: {app: \(name)}, ports: [{name: http, port: 9080}]}
+                """)
+            guard let list = addresses[name], !list.isEmpty else { continue }
+            documents.append("""
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: \(name)-abc, namespace: default, labels: {kubernetes.io/service-name: \(name)}}
+                addressType: IPv4
+                ports: [{name: http, port: 9080}]
+                endpoints: [\(list.map { "{addresses: [\($0)]}" }.joined(separator: ", "))]
+                """)
+        }
+        let result = MeshDocumentDecoder().decode(yaml: documents.joined(separator: "\n---\n"), source: "test.yaml")
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        return MeshSnapshot(decoded: result.objects)
+    }
+
+    /// After an endpoint change each kind and namespace's endpoints are the previous list with the
+    /// changed service ports' assignments built again. Over changes that move, add and remove
+    /// endpoints, and after a change no proxy of a namespace asked about, every list equals a fresh
+    /// generator's.
+    @Test func endpointListsFollowEveryChangeAsAFreshGeneratorServesThem() async throws {
+        let generator = MeshResourceGenerator()
+        var other = Self.node("productpage", app: "productpage")
+        other.id = "sidecar~10.0.0.2~web.other~other.svc.cluster.local"
+        other.metadata.fields["NAMESPACE"] = Google_Protobuf_Value(stringValue: "other")
+        let nodes = [Self.node("productpage", app: "productpage"), other]
+        let proxies = try nodes.map { try generator.describe(node: $0) }
+        func expectFresh(_ mesh: MeshSnapshot, _ which: [Int], _ comment: Comment) async throws {
+            for position in which {
+                let served = await generator.resources(for: proxies[position], types: [TypeURL.clusterLoadAssignment])
+                let fresh = try await Self.fresh(mesh, nodes[position])
+                #expect(served.list(TypeURL.clusterLoadAssignment) == fresh.list(TypeURL.clusterLoadAssignment), comment)
+                #expect(served[TypeURL.clusterLoadAssignment].count == 3, comment)
+            }
+        }
+
+        _ = generator.update(Self.endpointMesh(["reviews": ["10.1.0.1"], "ratings": ["10.2.0.1"]]))
+        for proxy in proxies { _ = await generator.resources(for: proxy, types: nil) }
+        let steps: [(addresses: [String: [String]], asked: [Int], comment: Comment)] = [
+            (["reviews": ["10.1.0.7"], "ratings": ["10.2.0.1"]], [0, 1], "an endpoint moved"),
+            (["reviews": ["10.1.0.7"], "details": ["10.3.0.1"]], [0], "endpoints appeared and disappeared"),
+            (["reviews": ["10.1.0.7", "10.1.0.8"], "details": ["10.3.0.1"]], [0, 1], "one namespace was not asked about last time"),
+        ]
+        for step in steps {
+            let mesh = Self.endpointMesh(step.addresses)
+            #expect(generator.update(mesh) == .endpoints)
+            try await expectFresh(mesh, step.asked, step.comment)
+        }
+        let details = await generator.resources(for: proxies[1], types: [TypeURL.clusterLoadAssignment])[TypeURL.clusterLoadAssignment]["outbound|9080||details.default.svc.cluster.local"]
+        let assignment = try Envoy_Config_Endpoint_V3_ClusterLoadAssignment(serializedBytes: try #require(details).value)
+        #expect(assignment.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.address) == ["10.3.0.1"])
+    }
 }

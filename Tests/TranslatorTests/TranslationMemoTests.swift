@@ -165,6 +165,15 @@ import Testing
         Self.expectSameAsFresh(labelled, "routes by source labels")
     }
 
+    static let ratingsEndpoints = """
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: ratings-abc, namespace: default, labels: {kubernetes.io/service-name: ratings}}
+        addressType: IPv4
+        ports: [{name: http, port: 9080}]
+        endpoints: [{addresses: [10.2.0.1]}]
+        """
+
     static let ratings = """
         apiVersion: v1
         kind: Service
@@ -219,18 +228,10 @@ import Testing
     /// An endpoint change rebuilds the assignments of the service port whose endpoints changed and
     /// carries the others, checked against the endpoints they were built from.
     @Test func anEndpointChangeRebuildsOnlyTheAssignmentsWhoseEndpointsChanged() {
-        let ratingsEndpoints = """
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: ratings-abc, namespace: default, labels: {kubernetes.io/service-name: ratings}}
-            addressType: IPv4
-            ports: [{name: http, port: 9080}]
-            endpoints: [{addresses: [10.2.0.1]}]
-            """
-        let before = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90), Self.ratings, ratingsEndpoints))
+        let before = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90), Self.ratings, Self.ratingsEndpoints))
         for proxy in Self.proxies { _ = Translator.translate(before, proxy: proxy) }
         // The first reviews pod is relabelled v2: reviews' endpoints change, ratings' do not.
-        let after = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90), Self.ratings, ratingsEndpoints, firstPodVersion: "v2"),
+        let after = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90), Self.ratings, Self.ratingsEndpoints, firstPodVersion: "v2"),
                               reusing: before)
         #expect(after.memo !== before.memo)
         #expect(after.routeMemo === before.routeMemo, "routes read no endpoints")
@@ -246,10 +247,33 @@ import Testing
 
         // Carried twice: an assignment nobody asked for in between is still checked when asked for.
         let again = MeshIndex(Self.snapshot(Self.destinationRule, Self.virtualService(v1Weight: 90), Self.ratings,
-                                            ratingsEndpoints.replacingOccurrences(of: "10.2.0.1", with: "10.2.0.9"), firstPodVersion: "v2"),
+                                            Self.ratingsEndpoints.replacingOccurrences(of: "10.2.0.1", with: "10.2.0.9"), firstPodVersion: "v2"),
                               reusing: after)
         let ratings = Translator.translate(again, proxy: Self.proxies[0]).endpoints.first { $0.clusterName == "outbound|9080||ratings.default.svc.cluster.local" }
         #expect(ratings?.endpoints.flatMap(\.lbEndpoints).map(\.endpoint.address.socketAddress.address) == ["10.2.0.9"])
         Self.expectSameAsFresh(again, "after a second endpoint change")
+    }
+
+    /// An index built from one with the same clusters says which service ports' endpoints changed
+    /// (changed, appeared, disappeared), and so which of a proxy's clusters can have new assignments.
+    @Test func endpointChangesNameTheServicePortsWhoseEndpointsDiffer() {
+        let reviewsClusters = ["outbound|9080||reviews.default.svc.cluster.local", "outbound|9080|v1|reviews.default.svc.cluster.local"]
+        let ratingsCluster = "outbound|9080||ratings.default.svc.cluster.local"
+        let clusters = ClustersByServicePort(reviewsClusters + [ratingsCluster, "BlackHoleCluster", "inbound|9080||"])
+        let before = MeshIndex(Self.snapshot(Self.destinationRule, Self.ratings))
+        #expect(before.endpointChanges == nil, "an index built from scratch has nothing to compare with")
+
+        let ratingsAppear = MeshIndex(Self.snapshot(Self.destinationRule, Self.ratings, Self.ratingsEndpoints), reusing: before)
+        #expect(ratingsAppear.endpointChanges.map { clusters.affected(by: $0) } == [ratingsCluster])
+        let reviewsMove = MeshIndex(Self.snapshot(Self.destinationRule, Self.ratings, Self.ratingsEndpoints, firstPodVersion: "v2"), reusing: ratingsAppear)
+        #expect(reviewsMove.endpointChanges.map { clusters.affected(by: $0) } == reviewsClusters.sorted())
+        let ratingsGone = MeshIndex(Self.snapshot(Self.destinationRule, Self.ratings, firstPodVersion: "v2"), reusing: reviewsMove)
+        #expect(ratingsGone.endpointChanges.map { clusters.affected(by: $0) } == [ratingsCluster])
+        let unchanged = MeshIndex(Self.snapshot(Self.destinationRule, Self.ratings, Self.virtualService(v1Weight: 50), firstPodVersion: "v2"),
+                                  reusing: ratingsGone)
+        #expect(unchanged.endpointChanges == nil, "no endpoint changed: the memo and its lists are kept whole")
+        #expect(unchanged.memo === ratingsGone.memo)
+        let serviceChanged = MeshIndex(Self.snapshot(Self.destinationRule, firstPodVersion: "v2"), reusing: unchanged)
+        #expect(serviceChanged.endpointChanges == nil, "clusters changed too: nothing is patched")
     }
 }
