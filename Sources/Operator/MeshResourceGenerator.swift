@@ -95,7 +95,8 @@ public final class MeshResourceGenerator: ResourceGenerator {
             }
             return ResourceSnapshot(lists: [TypeURL.clusterLoadAssignment: list])
         }
-        let resources = Translator.translate(index, proxy: identity)
+        // Assignments are built below only if the shared list of them is not there yet.
+        let resources = Translator.translate(index, proxy: identity, assignments: false)
         func pack<M: Message>(_ messages: [M], name: (M) -> String) -> [XDSResource] {
             messages.compactMap { try? XDSResource(name: name($0), message: $0) }
         }
@@ -127,8 +128,11 @@ public final class MeshResourceGenerator: ResourceGenerator {
             lists[TypeURL.cluster] = common ? shared.list("cds|" + scope, build: packed) : packed()
         }
         if wanted(TypeURL.clusterLoadAssignment) {
-            endpointClusters[proxy.cacheKey] = EndpointClusters.Known(names: resources.endpoints.map(\.clusterName), common: common)
-            let packed = { ResourceList(self.packedEndpoints.pack(resources.endpoints, scope: scope, name: \.clusterName, complete: common)) }
+            endpointClusters[proxy.cacheKey] = EndpointClusters.Known(names: resources.endpointClusters, common: common)
+            let packed = {
+                ResourceList(self.packedEndpoints.pack(Translator.endpoints(index, proxy: identity, clusters: resources.endpointClusters),
+                                                       scope: scope, name: \.clusterName, complete: common))
+            }
             lists[TypeURL.clusterLoadAssignment] = common ? shared.list("eds|" + scope, build: packed) : packed()
         }
         if wanted(TypeURL.secret) { lists[TypeURL.secret] = ResourceList(pack(resources.secrets, name: \.name)) }

@@ -9,6 +9,8 @@ public struct EnvoyResources: Sendable {
     public var routes: [Envoy_Config_Route_V3_RouteConfiguration] = []
     public var clusters: [Envoy_Config_Cluster_V3_Cluster] = []
     public var endpoints: [Envoy_Config_Endpoint_V3_ClusterLoadAssignment] = []
+    /// The names of the clusters whose endpoints EDS serves, in name order.
+    public var endpointClusters: [String] = []
     public var secrets: [Envoy_Extensions_TransportSockets_Tls_V3_Secret] = []
     /// Things worth telling the user: routes to clusters that have no definition, left-out objects.
     public var findings: [String] = []
@@ -26,7 +28,9 @@ public enum Translator {
         translate(MeshIndex(snapshot), proxy: proxy)
     }
 
-    public static func translate(_ index: MeshIndex, proxy: ProxyIdentity) -> EnvoyResources {
+    /// `assignments`: whether to build the EDS clusters' assignments too; a caller that has them
+    /// (they are shared by every proxy of a kind and namespace) reads ``EnvoyResources/endpointClusters`` instead.
+    public static func translate(_ index: MeshIndex, proxy: ProxyIdentity, assignments: Bool = true) -> EnvoyResources {
         var resources = EnvoyResources()
         switch proxy.kind {
         case .sidecar:
@@ -65,9 +69,11 @@ public enum Translator {
                                    hosts: index.hostMemo) { name in
             outbound.contains(name) || (proxy.kind == .sidecar && name == PassthroughCluster.name)
         }
-        resources.endpoints = endpoints(index, proxy: proxy, clusters: resources.clusters.filter { $0.type == .eds }.map(\.name))
         resources.findings += index.leftOut.map { "\($0.kind.rawValue) \($0.name) left out: \($0.reason)" }
         resources.sort()
+        // Clusters are in name order now, and so are these and their assignments.
+        resources.endpointClusters = resources.clusters.filter { $0.type == .eds }.map(\.name)
+        if assignments { resources.endpoints = endpoints(index, proxy: proxy, clusters: resources.endpointClusters) }
         return resources
     }
 
