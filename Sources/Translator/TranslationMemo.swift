@@ -16,17 +16,17 @@ public final class TranslationMemo: Sendable {
     private let assignments = Mutex<[String: [String: Assignment]]>([:])
     /// Assignments of the previous memo, after a change to endpoints: each is still right if the
     /// endpoints it was built from are the same, which is checked when it is first asked for.
-    private let carriedAssignments: [String: [String: Assignment]]
+    private let carriedAssignments: CarriedAssignments
     private let attachments = MemoAttachments()
 
     /// A cluster's endpoints and the service port endpoints they were selected from.
-    private struct Assignment: Sendable {
+    struct Assignment: Sendable {
         var inputs: [MeshIndex.EndpointEntry]
         var assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment
     }
 
     public init() {
-        carriedAssignments = [:]
+        carriedAssignments = CarriedAssignments()
     }
 
     /// State a consumer keeps for exactly as long as these results stay valid (the xDS generator
@@ -41,13 +41,7 @@ public final class TranslationMemo: Sendable {
     /// service's assignments, not the mesh's).
     init(clustersOf other: TranslationMemo) {
         clusters.withLock { $0 = other.clusters.withLock { $0 } }
-        // In place: after an endpoint change a memo has built the few assignments that changed, and
-        // merging into copies would rehash every carried one.
-        var carried = other.carriedAssignments
-        for (namespace, current) in other.assignments.withLock({ $0 }) {
-            carried[namespace, default: [:]].merge(current) { _, newer in newer }
-        }
-        carriedAssignments = carried
+        carriedAssignments = other.carriedAssignments.adding(other.assignments.withLock { $0 })
     }
 
     /// The proxies' outbound clusters, built by `build` the first time. Two proxies asking at
@@ -94,13 +88,59 @@ public final class TranslationMemo: Sendable {
         if let known = assignments.withLock({ $0[namespace]?[cluster] }) { return known.assignment }
         let current = inputs()
         let entry: Assignment
-        if let carried = carriedAssignments[namespace]?[cluster], carried.inputs == current {
+        if let carried = carriedAssignments.assignment(cluster: cluster, namespace: namespace), carried.inputs == current {
             entry = carried
         } else {
             entry = Assignment(inputs: current, assignment: build())
         }
         assignments.withLock { $0[namespace, default: [:]][cluster] = entry }
         return entry.assignment
+    }
+}
+
+/// Assignments carried from memo to memo across endpoint changes, by client namespace and cluster,
+/// in two layers: what the last changes built over a large base. An endpoint change builds a few
+/// assignments of thousands; adding them to the small layer leaves the base shared, where merging
+/// into one dictionary would copy it on every change. The layers are merged once the newer one
+/// has grown to an eighth of the base, which keeps that copying linear in what was built.
+struct CarriedAssignments: Sendable {
+    typealias Layer = [String: [String: TranslationMemo.Assignment]]
+    private var base: Layer = [:]
+    private var recent: Layer = [:]
+    private var baseCount = 0
+    private var recentCount = 0
+
+    func assignment(cluster: String, namespace: String) -> TranslationMemo.Assignment? {
+        recent[namespace]?[cluster] ?? base[namespace]?[cluster]
+    }
+
+    /// These layers with `built` over them (newer entries win).
+    func adding(_ built: Layer) -> CarriedAssignments {
+        let builtCount = built.values.reduce(0) { $0 + $1.count }
+        guard builtCount > 0 else { return self }
+        var next = self
+        if (recentCount + builtCount) * 8 <= baseCount {
+            Self.merge(built, into: &next.recent, count: &next.recentCount)
+        } else {
+            Self.merge(recent, into: &next.base, count: &next.baseCount)
+            Self.merge(built, into: &next.base, count: &next.baseCount)
+            next.recent = [:]
+            next.recentCount = 0
+        }
+        return next
+    }
+
+    private static func merge(_ layer: Layer, into target: inout Layer, count: inout Int) {
+        for (namespace, entries) in layer {
+            if target[namespace] == nil {
+                target[namespace] = entries
+                count += entries.count
+                continue
+            }
+            for (cluster, entry) in entries where target[namespace]?.updateValue(entry, forKey: cluster) == nil {
+                count += 1
+            }
+        }
     }
 }
 

@@ -276,4 +276,36 @@ import Testing
         let serviceChanged = MeshIndex(Self.snapshot(Self.destinationRule, firstPodVersion: "v2"), reusing: unchanged)
         #expect(serviceChanged.endpointChanges == nil, "clusters changed too: nothing is patched")
     }
+
+    /// Assignments carried across endpoint changes: whether the newest of a cluster sits in the
+    /// small layer or was merged into the base, it is the one found.
+    @Test func carriedAssignmentsFindTheNewestOfEachClusterAcrossLayers() {
+        func entry(_ address: String) -> TranslationMemo.Assignment {
+            var assignment = Envoy_Config_Endpoint_V3_ClusterLoadAssignment()
+            assignment.clusterName = address
+            return TranslationMemo.Assignment(
+                inputs: [MeshIndex.EndpointEntry(address: address, port: 80, labels: [:], region: nil, zone: nil, subzone: nil, draining: false)],
+                assignment: assignment)
+        }
+        func found(_ cluster: String, _ namespace: String, in carried: CarriedAssignments) -> String? {
+            carried.assignment(cluster: cluster, namespace: namespace)?.assignment.clusterName
+        }
+        var carried = CarriedAssignments().adding(["ns": Dictionary(uniqueKeysWithValues: (0..<64).map { ("c\($0)", entry("10.0.0.\($0)")) })])
+        carried = carried.adding(["ns": ["c1": entry("10.9.0.1")]])
+        carried = carried.adding(["other": ["c1": entry("10.8.0.1")]])
+        #expect(found("c1", "ns", in: carried) == "10.9.0.1")
+        #expect(found("c2", "ns", in: carried) == "10.0.0.2")
+        #expect(found("c1", "other", in: carried) == "10.8.0.1")
+        #expect(found("c64", "ns", in: carried) == nil)
+        #expect(carried.adding([:]).assignment(cluster: "c1", namespace: "ns")?.assignment.clusterName == "10.9.0.1")
+
+        // More than an eighth of the base: the layers are merged, and the newest still wins.
+        carried = carried.adding(["ns": Dictionary(uniqueKeysWithValues: (0..<10).map { ("c\($0)", entry("10.7.0.\($0)")) })])
+        #expect(found("c1", "ns", in: carried) == "10.7.0.1")
+        #expect(found("c20", "ns", in: carried) == "10.0.0.20")
+        #expect(found("c1", "other", in: carried) == "10.8.0.1")
+        carried = carried.adding(["ns": ["c20": entry("10.6.0.20")]])
+        #expect(found("c20", "ns", in: carried) == "10.6.0.20")
+        #expect(found("c1", "ns", in: carried) == "10.7.0.1")
+    }
 }
