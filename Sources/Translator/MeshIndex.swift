@@ -327,10 +327,9 @@ public struct MeshIndex: Sendable {
     /// The endpoints of every service port, sharing the lists of `previous` that are equal, and the
     /// service ports whose lists are not.
     private static func indexEndpoints(_ snapshot: MeshSnapshot, services: [String: ServiceEntry],
-                                       like previous: [HostPort: [EndpointEntry]]?) -> (endpoints: [HostPort: [EndpointEntry]], changed: Set<HostPort>) {
+                                       like previous: [HostPort: [EndpointEntry]]) -> (endpoints: [HostPort: [EndpointEntry]], changed: Set<HostPort>) {
         var endpoints = indexEndpoints(snapshot, services: services)
         var changed: Set<HostPort> = []
-        guard let previous else { return (endpoints, changed) }
         // One comparison per service port here instead of one per cluster and client namespace
         // in every carried assignment's check (arrays with the same storage compare at once).
         for (port, list) in endpoints {
