@@ -10,7 +10,6 @@ import XDSServer
 public final class MeshResourceGenerator: ResourceGenerator {
     private struct State {
         var index: MeshIndex
-        var snapshot: MeshSnapshot
         var identities: [String: ProxyIdentity] = [:]
         var published = false
     }
@@ -22,7 +21,7 @@ public final class MeshResourceGenerator: ResourceGenerator {
     private let packedEndpoints = PackedByContent<Envoy_Config_Endpoint_V3_ClusterLoadAssignment>()
 
     public init(snapshot: MeshSnapshot = MeshSnapshot(objects: [])) {
-        state = Mutex(State(index: MeshIndex(snapshot), snapshot: snapshot))
+        state = Mutex(State(index: MeshIndex(snapshot)))
     }
 
     /// Installs a new mesh and says what it changed: only endpoints (EndpointSlices, Pods),
@@ -37,12 +36,7 @@ public final class MeshResourceGenerator: ResourceGenerator {
             _ = index.memo.attachment("xds-eds-base") { lists }
         }
         return state.withLock { state in
-            let old = state.snapshot
-            let endpointsOnly = state.published
-                && old.virtualServices == snapshot.virtualServices && old.destinationRules == snapshot.destinationRules
-                && old.gateways == snapshot.gateways && old.services == snapshot.services && old.secrets == snapshot.secrets
-                && old.namespaces == snapshot.namespaces && old.nodes == snapshot.nodes
-            state.snapshot = snapshot
+            let endpointsOnly = state.published && index.changesOnlyEndpoints
             state.index = index
             state.published = true
             return endpointsOnly ? .endpoints : .all

@@ -68,6 +68,9 @@ public struct MeshIndex: Sendable {
     /// The service ports whose endpoints differ from the index this one was built from, when only
     /// EndpointSlices, Pods, Nodes or Secrets changed (nothing clusters or routes read); else nil.
     public let endpointChanges: EndpointChanges?
+    /// Whether this index was built from a previous one whose snapshot differs from this one's in
+    /// EndpointSlices and Pods at most: nothing but endpoints can need pushing.
+    public let changesOnlyEndpoints: Bool
 
     /// Indexes `snapshot`, keeping from `previous` the translation results the differences between
     /// the two cannot have changed.
@@ -81,12 +84,16 @@ public struct MeshIndex: Sendable {
         let sameIndexedObjects = sameClusterInputs && old.virtualServices == snapshot.virtualServices && old.gateways == snapshot.gateways
         if sameIndexedObjects {
             // Endpoints, Pods, Nodes or Secrets changed: everything but the endpoints is indexed as before.
-            let routes = old.secrets == snapshot.secrets ? previous.routeMemo : RouteMemo()
+            let sameSecrets = old.secrets == snapshot.secrets
+            let routes = sameSecrets ? previous.routeMemo : RouteMemo()
+            let onlyEndpoints = sameSecrets && old.nodes == snapshot.nodes
             if sameEndpointInputs {
-                self.init(snapshot, indexedLike: previous, memo: memo, routes: routes, endpoints: previous.endpointsByServicePort, endpointChanges: nil)
+                self.init(snapshot, indexedLike: previous, memo: memo, routes: routes, endpoints: previous.endpointsByServicePort,
+                          endpointChanges: nil, changesOnlyEndpoints: onlyEndpoints)
             } else {
                 let (endpoints, changed) = Self.indexEndpoints(snapshot, services: previous.services, like: previous.endpointsByServicePort)
-                self.init(snapshot, indexedLike: previous, memo: memo, routes: routes, endpoints: endpoints, endpointChanges: EndpointChanges(servicePorts: changed))
+                self.init(snapshot, indexedLike: previous, memo: memo, routes: routes, endpoints: endpoints,
+                          endpointChanges: EndpointChanges(servicePorts: changed), changesOnlyEndpoints: onlyEndpoints)
             }
             return
         }
@@ -104,8 +111,9 @@ public struct MeshIndex: Sendable {
     /// `snapshot` indexed as `previous` was, but for its endpoints: what else the index holds reads
     /// only Services, DestinationRules, VirtualServices and Gateways, each validated on its own.
     private init(_ snapshot: MeshSnapshot, indexedLike previous: MeshIndex, memo: TranslationMemo, routes: RouteMemo,
-                 endpoints: [HostPort: [EndpointEntry]], endpointChanges: EndpointChanges?) {
+                 endpoints: [HostPort: [EndpointEntry]], endpointChanges: EndpointChanges?, changesOnlyEndpoints: Bool) {
         self.snapshot = snapshot
+        self.changesOnlyEndpoints = changesOnlyEndpoints
         self.memo = memo
         routeMemo = routes
         hostMemo = previous.hostMemo
@@ -251,8 +259,9 @@ public struct MeshIndex: Sendable {
         case .like(let previous): endpointsByServicePort = Self.indexEndpoints(snapshot, services: services, like: previous).endpoints
         case .same(let previous): endpointsByServicePort = previous
         }
-        // Clusters (Services, DestinationRules) changed too: there is nothing to patch.
+        // Built afresh, or more than endpoints changed: there is nothing to patch.
         endpointChanges = nil
+        changesOnlyEndpoints = false
         self.leftOut = leftOut
         matchesSourceLabels = Self.matchesSourceLabels(snapshot)
     }

@@ -265,6 +265,7 @@ import Testing
 
         let ratingsAppear = MeshIndex(Self.snapshot(Self.destinationRule, Self.ratings, Self.ratingsEndpoints), reusing: before)
         #expect(ratingsAppear.endpointChanges.map { clusters.affected(by: $0) } == [ratingsCluster])
+        #expect(ratingsAppear.changesOnlyEndpoints && !before.changesOnlyEndpoints)
         let reviewsMove = MeshIndex(Self.snapshot(Self.destinationRule, Self.ratings, Self.ratingsEndpoints, firstPodVersion: "v2"), reusing: ratingsAppear)
         #expect(reviewsMove.endpointChanges.map { clusters.affected(by: $0) } == reviewsClusters.sorted())
         let ratingsGone = MeshIndex(Self.snapshot(Self.destinationRule, Self.ratings, firstPodVersion: "v2"), reusing: reviewsMove)
@@ -273,8 +274,19 @@ import Testing
                                   reusing: ratingsGone)
         #expect(unchanged.endpointChanges == nil, "no endpoint changed: the memo and its lists are kept whole")
         #expect(unchanged.memo === ratingsGone.memo)
-        let serviceChanged = MeshIndex(Self.snapshot(Self.destinationRule, firstPodVersion: "v2"), reusing: unchanged)
-        #expect(serviceChanged.endpointChanges == nil, "clusters changed too: nothing is patched")
+        #expect(!unchanged.changesOnlyEndpoints, "a VirtualService changed")
+        let secret = """
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: cert, namespace: default}
+            data: {tls.crt: Y2VydA==}
+            """
+        let secretAdded = MeshIndex(Self.snapshot(Self.destinationRule, Self.ratings, Self.virtualService(v1Weight: 50), secret, firstPodVersion: "v2"),
+                                    reusing: unchanged)
+        #expect(!secretAdded.changesOnlyEndpoints && secretAdded.routeMemo !== unchanged.routeMemo, "gateways' routes and secrets read Secrets")
+        #expect(secretAdded.endpointChanges == nil && secretAdded.memo === unchanged.memo)
+        let serviceChanged = MeshIndex(Self.snapshot(Self.destinationRule, firstPodVersion: "v2"), reusing: secretAdded)
+        #expect(serviceChanged.endpointChanges == nil && !serviceChanged.changesOnlyEndpoints, "clusters changed too: nothing is patched")
     }
 
     /// Assignments carried across endpoint changes: whether the newest of a cluster sits in the
