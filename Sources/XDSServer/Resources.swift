@@ -74,6 +74,8 @@ public struct ResourceList: Sendable, Hashable {
     /// Sorted by name (responses are deterministic).
     public let sorted: [XDSResource]
     public let version: String
+    /// What `version` is written from (see ``ResourceVersion/of(_:)``).
+    private let versionSum: UInt64
     /// The list as a state-of-the-world response's resources field, written once for every
     /// proxy that is sent it.
     let encoding: ResourcesEncoding
@@ -90,20 +92,20 @@ public struct ResourceList: Sendable, Hashable {
     }
 
     public init(byName: [String: XDSResource]) {
-        self.byName = byName
-        sorted = byName.values.sorted { $0.name < $1.name }
-        version = ResourceVersion.of(sorted)
-        encoding = ResourcesEncoding(sorted)
+        let sorted = byName.values.sorted { $0.name < $1.name }
+        self.init(sorted: sorted, byName: byName, versionSum: ResourceVersion.sum(sorted))
     }
 
     private init(sorted: [XDSResource]) {
-        self.init(sorted: sorted, byName: Dictionary(sorted.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
+        self.init(sorted: sorted, byName: Dictionary(sorted.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }),
+                  versionSum: ResourceVersion.sum(sorted))
     }
 
-    private init(sorted: [XDSResource], byName: [String: XDSResource]) {
+    private init(sorted: [XDSResource], byName: [String: XDSResource], versionSum: UInt64) {
         self.sorted = sorted
         self.byName = byName
-        version = ResourceVersion.of(sorted)
+        self.versionSum = versionSum
+        version = ResourceVersion.hex(versionSum)
         encoding = ResourcesEncoding(sorted)
     }
 
@@ -113,6 +115,7 @@ public struct ResourceList: Sendable, Hashable {
         guard !resources.isEmpty else { return self }
         var sorted = self.sorted
         var byName = self.byName
+        var versionSum = self.versionSum
         for resource in resources {
             // The first position whose name is not below this one's.
             var low = 0, high = sorted.count
@@ -120,13 +123,15 @@ public struct ResourceList: Sendable, Hashable {
                 let middle = (low + high) / 2
                 if sorted[middle].name < resource.name { low = middle + 1 } else { high = middle }
             }
-            if byName.updateValue(resource, forKey: resource.name) != nil {
+            versionSum &+= ResourceVersion.entry(resource)
+            if let replaced = byName.updateValue(resource, forKey: resource.name) {
+                versionSum &-= ResourceVersion.entry(replaced)
                 sorted[low] = resource
             } else {
                 sorted.insert(resource, at: low)
             }
         }
-        return ResourceList(sorted: sorted, byName: byName)
+        return ResourceList(sorted: sorted, byName: byName, versionSum: versionSum)
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.version == rhs.version && lhs.byName == rhs.byName }
@@ -194,14 +199,19 @@ public enum ResourceVersion {
         return value.withUnsafeBytes { hex(fnv1a($0, seed: hash)) }
     }
 
-    /// The version of a set of resources: a hash of their names and versions in name order.
+    /// The version of a set of resources: the sum of a hash of each one's name and version, so
+    /// that a list with a few of its thousands replaced gets its version without visiting the rest.
     public static func of(_ resources: [XDSResource]) -> String {
-        var hash = fnvOffset
-        for resource in resources {
-            hash = fnv1a(resource.name, seed: hash)
-            hash = fnv1a(resource.version, seed: hash)
-        }
-        return hex(hash)
+        hex(sum(resources))
+    }
+
+    static func sum(_ resources: [XDSResource]) -> UInt64 {
+        resources.reduce(0) { $0 &+ entry($1) }
+    }
+
+    /// One resource's part of its set's version.
+    static func entry(_ resource: XDSResource) -> UInt64 {
+        fnv1a(resource.version, seed: fnv1a(resource.name, seed: fnvOffset))
     }
 
     static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325

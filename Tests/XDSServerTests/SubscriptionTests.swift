@@ -47,5 +47,10 @@ import Testing
         #expect(replaced.version != list.version)
         #expect(list.sorted.map(\.name) == ["b", "d", "f"], "the original is untouched")
         #expect(list.replacing([]) == list)
+        let back = replaced.replacing([TestResources.cluster("d", connectTimeout: 1)])
+        #expect(back.version != replaced.version && back.version == ResourceList(back.sorted).version, "a version replaced back is counted once")
+        let swapped = ResourceList([TestResources.cluster("b", connectTimeout: 2), TestResources.cluster("d", connectTimeout: 1),
+                                    TestResources.cluster("f", connectTimeout: 1)])
+        #expect(swapped.version != list.version && swapped.version != SubscriptionTests.list(["b", "d", "f"], version: 2).version)
     }
 }
