@@ -32,7 +32,8 @@ public final class MeshResourceGenerator: ResourceGenerator {
         let index = MeshIndex(snapshot, reusing: previous)
         if index.endpointChanges != nil {
             // Each kind and namespace's endpoints are the previous lists with the changed service ports' clusters replaced.
-            let lists = previous.memo.attachment("xds-packed") { PackedResources() }
+            // Only those are kept: the previous index's other lists can go.
+            let lists = previous.memo.attachment("xds-packed") { PackedResources() }.withPrefix("eds|")
             _ = index.memo.attachment("xds-eds-base") { lists }
         }
         return state.withLock { state in
@@ -79,8 +80,8 @@ public final class MeshResourceGenerator: ResourceGenerator {
             guard known.common else { return ResourceSnapshot(lists: [TypeURL.clusterLoadAssignment: packed()]) }
             let shared = index.memo.attachment("xds-packed") { PackedResources() }
             let list = shared.list("eds|" + scope) {
-                let base = index.memo.attachment("xds-eds-base") { PackedResources() }
-                guard let changes = index.endpointChanges, let previous = base.existing("eds|" + scope) else { return packed() }
+                guard let changes = index.endpointChanges,
+                      let previous = index.memo.attachment("xds-eds-base", make: { PackedResources() }).existing("eds|" + scope) else { return packed() }
                 // The previous index's list with the assignments of the clusters whose service ports changed built again.
                 let byPort = index.routeMemo.attachment("xds-eds-by-port") { ClustersByServicePortCache() }
                 let affected = byPort.clusters(scope: scope, names: known.names).affected(by: changes)
@@ -149,6 +150,14 @@ final class PackedResources: Sendable {
     /// The list under `key` if one was built.
     func existing(_ key: String) -> ResourceList? {
         lists.withLock { $0[key] }
+    }
+
+    /// The lists built so far whose keys start with `prefix`.
+    func withPrefix(_ prefix: String) -> PackedResources {
+        let kept = PackedResources()
+        let lists = lists.withLock { $0 }.filter { $0.key.hasPrefix(prefix) }
+        kept.lists.withLock { $0 = lists }
+        return kept
     }
 }
 
