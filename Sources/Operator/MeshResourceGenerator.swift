@@ -33,7 +33,7 @@ public final class MeshResourceGenerator: ResourceGenerator {
         if index.endpointChanges != nil {
             // Each kind and namespace's endpoints are the previous lists with the changed service ports' clusters replaced.
             // Only those are kept: the previous index's other lists can go.
-            let lists = previous.memo.attachment("xds-packed") { PackedResources() }.withPrefix("eds|")
+            let lists = previous.memo.attachment("xds-packed") { PackedResources() }.filtered { $0.hasPrefix("eds|") }
             _ = index.memo.attachment("xds-eds-base") { lists }
         }
         return state.withLock { state in
@@ -74,19 +74,12 @@ public final class MeshResourceGenerator: ResourceGenerator {
         let endpointClusters = index.routeMemo.attachment("xds-eds-clusters") { EndpointClusters() }
         if types == [TypeURL.clusterLoadAssignment], let known = endpointClusters[proxy.cacheKey] {
             // A change to endpoints only: the assignments of the clusters the proxy has, and nothing else translated.
+            guard known.common else {
+                return ResourceSnapshot(lists: [TypeURL.clusterLoadAssignment: endpointList(index, identity, clusters: known.names, complete: false)])
+            }
             let scope = "\(identity.kind.rawValue)|\(identity.namespace)"
-            let packed = { ResourceList(self.packedEndpoints.pack(Translator.endpoints(index, proxy: identity, clusters: known.names), scope: scope,
-                                                                  name: \.clusterName, complete: known.common)) }
-            guard known.common else { return ResourceSnapshot(lists: [TypeURL.clusterLoadAssignment: packed()]) }
-            let shared = index.memo.attachment("xds-packed") { PackedResources() }
-            let list = shared.list("eds|" + scope) {
-                guard let changes = index.endpointChanges,
-                      let previous = index.memo.attachment("xds-eds-base", make: { PackedResources() }).existing("eds|" + scope) else { return packed() }
-                // The previous index's list with the assignments of the clusters whose service ports changed built again.
-                let byPort = index.routeMemo.attachment("xds-eds-by-port") { ClustersByServicePortCache() }
-                let affected = byPort.clusters(scope: scope, names: known.names).affected(by: changes)
-                let assignments = Translator.endpoints(index, proxy: identity, clusters: affected)
-                return previous.replacing(self.packedEndpoints.pack(assignments, scope: scope, name: \.clusterName, complete: false))
+            let list = index.memo.attachment("xds-packed") { PackedResources() }.value("eds|" + scope) {
+                patchedEndpointList(index, identity, clusters: known.names, scope: scope) ?? endpointList(index, identity, clusters: known.names, complete: true)
             }
             return ResourceSnapshot(lists: [TypeURL.clusterLoadAssignment: list])
         }
@@ -109,70 +102,75 @@ public final class MeshResourceGenerator: ResourceGenerator {
         if wanted(TypeURL.listener) {
             let packed = { ResourceList(pack(resources.listeners, name: \.name)) }
             // Proxyless gRPC clients' listeners read only Services: one list for all, kept with the memo.
-            lists[TypeURL.listener] = identity.kind == .grpc ? shared.list("lds|grpc", build: packed) : perIndex.list("lds|" + routeScope, build: packed)
+            lists[TypeURL.listener] = identity.kind == .grpc ? shared.value("lds|grpc", build: packed) : perIndex.value("lds|" + routeScope, build: packed)
         }
         if wanted(TypeURL.routeConfiguration) {
             // Virtual hosts a change did not touch are carried to the next index with their bytes (see VirtualHostMemo).
             let encoding = index.hostMemo.attachment("xds-encoded") { RouteConfigurationEncoding() }
-            lists[TypeURL.routeConfiguration] = perIndex.list("rds|" + routeScope) {
+            lists[TypeURL.routeConfiguration] = perIndex.value("rds|" + routeScope) {
                 ResourceList(resources.routes.compactMap { try? encoding.resource($0, scope: routeScope) })
             }
         }
         if wanted(TypeURL.cluster) {
             let packed = { ResourceList(self.packedClusters.pack(resources.clusters, scope: scope, name: \.name, complete: common)) }
-            lists[TypeURL.cluster] = common ? shared.list("cds|" + scope, build: packed) : packed()
+            lists[TypeURL.cluster] = common ? shared.value("cds|" + scope, build: packed) : packed()
         }
         if wanted(TypeURL.clusterLoadAssignment) {
             endpointClusters[proxy.cacheKey] = EndpointClusters.Known(names: resources.endpointClusters, common: common)
-            let packed = {
-                ResourceList(self.packedEndpoints.pack(Translator.endpoints(index, proxy: identity, clusters: resources.endpointClusters),
-                                                       scope: scope, name: \.clusterName, complete: common))
-            }
-            lists[TypeURL.clusterLoadAssignment] = common ? shared.list("eds|" + scope, build: packed) : packed()
+            let packed = { self.endpointList(index, identity, clusters: resources.endpointClusters, complete: common) }
+            lists[TypeURL.clusterLoadAssignment] = common ? shared.value("eds|" + scope, build: packed) : packed()
         }
         if wanted(TypeURL.secret) { lists[TypeURL.secret] = ResourceList(pack(resources.secrets, name: \.name)) }
         return ResourceSnapshot(lists: lists)
     }
+
+    /// The serialized assignments of `clusters` for the proxy; `complete` when they are all its kind
+    /// and namespace has.
+    private func endpointList(_ index: MeshIndex, _ identity: ProxyIdentity, clusters: [String], complete: Bool) -> ResourceList {
+        ResourceList(packedEndpoints.pack(Translator.endpoints(index, proxy: identity, clusters: clusters),
+                                          scope: "\(identity.kind.rawValue)|\(identity.namespace)", name: \.clusterName, complete: complete))
+    }
+
+    /// After an endpoint change, the previous index's list of the kind and namespace with the
+    /// assignments of the clusters whose service ports changed built again; nil if there is none.
+    private func patchedEndpointList(_ index: MeshIndex, _ identity: ProxyIdentity, clusters: [String], scope: String) -> ResourceList? {
+        guard let changes = index.endpointChanges,
+              let previous = index.memo.attachment("xds-eds-base", make: { PackedResources() }).existing("eds|" + scope) else { return nil }
+        let byPort = index.routeMemo.attachment("xds-eds-by-port") { BuiltOnce<ClustersByServicePort>() }
+        let affected = byPort.value(scope) { ClustersByServicePort(clusters) }.affected(by: changes)
+        let assignments = Translator.endpoints(index, proxy: identity, clusters: affected)
+        return previous.replacing(packedEndpoints.pack(assignments, scope: scope, name: \.clusterName, complete: false))
+    }
 }
 
-/// Whole serialized lists by key, for as long as the memo they hang off is valid.
-final class PackedResources: Sendable {
-    private let lists = Mutex<[String: ResourceList]>([:])
+/// Values by key, each built the first time it is asked for, for as long as the memo they hang
+/// off is valid. Two callers asking at once may both build; they build the same thing.
+final class BuiltOnce<Value: Sendable>: Sendable {
+    private let values = Mutex<[String: Value]>([:])
 
-    /// A whole type's list under `key`, built the first time.
-    func list(_ key: String, build: () -> ResourceList) -> ResourceList {
+    func value(_ key: String, build: () -> Value) -> Value {
         if let known = existing(key) { return known }
         let built = build()
-        lists.withLock { $0[key] = built }
+        values.withLock { $0[key] = built }
         return built
     }
 
-    /// The list under `key` if one was built.
-    func existing(_ key: String) -> ResourceList? {
-        lists.withLock { $0[key] }
+    /// The value under `key` if one was built.
+    func existing(_ key: String) -> Value? {
+        values.withLock { $0[key] }
     }
 
-    /// The lists built so far whose keys start with `prefix`.
-    func withPrefix(_ prefix: String) -> PackedResources {
-        let kept = PackedResources()
-        let lists = lists.withLock { $0 }.filter { $0.key.hasPrefix(prefix) }
-        kept.lists.withLock { $0 = lists }
+    /// The values built so far whose keys pass `isIncluded`.
+    func filtered(_ isIncluded: (String) -> Bool) -> BuiltOnce<Value> {
+        let kept = BuiltOnce()
+        let values = values.withLock { $0 }.filter { isIncluded($0.key) }
+        kept.values.withLock { $0 = values }
         return kept
     }
 }
 
-/// Each kind and namespace's EDS clusters by service port, for as long as the routes and
-/// clusters they were found from.
-final class ClustersByServicePortCache: Sendable {
-    private let scopes = Mutex<[String: ClustersByServicePort]>([:])
-
-    func clusters(scope: String, names: [String]) -> ClustersByServicePort {
-        if let known = scopes.withLock({ $0[scope] }) { return known }
-        let grouped = ClustersByServicePort(names)
-        scopes.withLock { $0[scope] = grouped }
-        return grouped
-    }
-}
+/// Whole serialized lists of a type by key.
+typealias PackedResources = BuiltOnce<ResourceList>
 
 /// The EDS clusters a proxy cache key's translation gave, and whether they are all its kind and
 /// namespace has (no route names a cluster nothing defines).

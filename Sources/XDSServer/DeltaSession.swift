@@ -98,7 +98,6 @@ struct DeltaSession {
         guard let proxy else { return }
         let (snapshot, generation) = await cache.snapshot(for: proxy)
         var unchanged: [String] = []
-        updatedClusters = []
         defer { updatedClusters = [] }
         for typeURL in XDSPushOrder.typeURLs where types[typeURL] != nil {
             if try await !send(typeURL, snapshot: snapshot, generation: generation, writer: writer, always: false) { unchanged.append(typeURL) }
@@ -137,10 +136,7 @@ struct DeltaSession {
         let (wanted, version, whole) = (selection.resources, selection.version, selection.whole)
         var (changed, removed) = state.held.differences(to: wanted, whole: whole)
         if typeURL == TypeURL.cluster { updatedClusters = Set(changed.lazy.map(\.name)) }
-        if !refresh.isEmpty {
-            let changedNames = Set(changed.lazy.map(\.name))
-            changed = wanted.filter { changedNames.contains($0.name) || refresh.contains($0.name) }
-        }
+        if !refresh.isEmpty { changed = ListChanges.adding(refresh, to: changed, from: wanted) }
         guard always || !changed.isEmpty || !removed.isEmpty else {
             // Nothing new: a response still awaiting its ACK carries this generation's content too.
             if state.pendingNonce != nil { state.pendingGeneration = generation }
@@ -239,6 +235,12 @@ enum ListChanges {
     /// that changed and the proxies that held its previous version).
     static let limit = 64
     private static let memo = Mutex<[String: Changes]>([:])
+
+    /// The resources of `wanted` that are in `changed` or named in `names`, in `wanted`'s order.
+    static func adding(_ names: Set<String>, to changed: [XDSResource], from wanted: [XDSResource]) -> [XDSResource] {
+        let changedNames = Set(changed.lazy.map(\.name))
+        return wanted.filter { changedNames.contains($0.name) || names.contains($0.name) }
+    }
 
     static func between(_ old: ResourceList, _ new: ResourceList) -> Changes {
         let key = old.version + ">" + new.version

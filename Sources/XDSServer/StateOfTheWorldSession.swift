@@ -102,7 +102,6 @@ struct StateOfTheWorldSession {
         guard let proxy else { return }
         let (snapshot, generation) = await cache.snapshot(for: proxy)
         var unchanged: [String] = []
-        updatedClusters = []
         defer { updatedClusters = [] }
         for typeURL in XDSPushOrder.typeURLs where types[typeURL] != nil {
             if try await !send(typeURL, snapshot: snapshot, generation: generation, writer: writer, force: false) { unchanged.append(typeURL) }
@@ -189,8 +188,7 @@ struct StateOfTheWorldSession {
         if let old = held.whole, let new = selection.whole {
             let changes = ListChanges.between(old, new)
             if including.isEmpty { return (changes.changed, changes.encoding) }
-            let changedNames = Set(changes.changed.lazy.map(\.name))
-            let chosen = selection.resources.filter { changedNames.contains($0.name) || including.contains($0.name) }
+            let chosen = ListChanges.adding(including, to: changes.changed, from: selection.resources)
             return (chosen, ResourcesEncoding(chosen))
         }
         let versions = Dictionary(held.resources.map { ($0.name, $0.version) }, uniquingKeysWith: { _, last in last })
