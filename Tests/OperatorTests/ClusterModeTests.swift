@@ -178,4 +178,68 @@ import XDSServer
             #expect(good)
         }
     }
+
+    @Test(.timeLimit(.minutes(3))) func invalidEditKeepsServingTheLastValidGenerationUntilDeleted() async throws {
+        try await Self.withCluster { server, client in
+            try await server.seed(yaml: """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: reviews, namespace: default}
+            spec:
+              selector: {app: reviews}
+              ports: [{name: http, port: 9080}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: reviews, namespace: default}
+            spec:
+              host: reviews
+              subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: reviews, namespace: default}
+            spec:
+              hosts: [reviews]
+              http:
+              - route:
+                - {destination: {host: reviews, subset: v1}, weight: 90}
+                - {destination: {host: reviews, subset: v2}, weight: 10}
+            """)
+            let replica = Replica(client: client, identity: "only")
+            let running = Task { await replica.run() }
+            defer { running.cancel() }
+            func served() -> [Int32?]? {
+                replica.generator.index.meshVirtualServices.first { $0.metadata.name == "reviews" }?.spec.http?.first?.route?.map(\.weight)
+            }
+            let programmed = try await Self.eventually {
+                try await Self.status(client, .virtualService, "reviews").0?.condition("Programmed")?.status == "True"
+            }
+            #expect(programmed)
+            #expect(served() == [90, 10])
+
+            // The canary is edited into one with a regex RE2 rejects (the schema cannot tell).
+            var (_, object) = try await Self.status(client, .virtualService, "reviews")
+            object.object["spec"] = .object(["hosts": .array([.string("reviews")]), "http": .array([.object([
+                "match": .array([.object(["uri": .object(["regex": .string("(unclosed")])])]),
+                "route": .array([.object(["destination": .object(["host": .string("reviews"), "subset": .string("v2")])])]),
+            ])])])
+            let updated = try await client.unstructured(.virtualService).update(object)
+            let rejected = try await Self.eventually {
+                let (status, _) = try await Self.status(client, .virtualService, "reviews")
+                return status?.observedGeneration == updated.metadata.generation && status?.condition("Accepted")?.status == "False"
+            }
+            #expect(rejected)
+            let (status, _) = try await Self.status(client, .virtualService, "reviews")
+            #expect(status?.condition("Accepted")?.message.contains("spec.http[0].match[0].uri.regex") == true, "\(status as Any)")
+            #expect(status?.condition("Programmed")?.reason == StatusComputer.lastValidServed, "\(status as Any)")
+            #expect(status?.condition("Programmed")?.message.contains("generation \(object.metadata.generation ?? 0)") == true, "\(status as Any)")
+            #expect(served() == [90, 10], "proxies keep the last valid canary split")
+
+            // A deletion is a deletion.
+            try await client.unstructured(.virtualService).delete("reviews", namespace: "default")
+            let gone = try await Self.eventually { served() == nil }
+            #expect(gone)
+        }
+    }
 }

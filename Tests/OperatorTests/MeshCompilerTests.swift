@@ -66,7 +66,13 @@ import Testing
         let evaluation = try #require(invalid.evaluations[key])
         #expect(!evaluation.isAccepted)
         #expect(evaluation.invalid.first?.hasPrefix("spec.http[0].route[0].weight") == true, "\(evaluation.invalid)")
-        #expect(invalid.snapshot.virtualServices.isEmpty, "an object that does not decode is left out")
+        #expect(evaluation.servedInstead == "generation 4", "the earlier valid generation keeps serving")
+        var fresh = MeshCompiler()
+        let neverValid = fresh.compile([
+            Self.kind(.service): [try Self.object(Self.service)],
+            Self.kind(.virtualService): [try Self.object(Self.virtualService(weight: "\"ninety\"", resourceVersion: "9"))],
+        ])
+        #expect(neverValid.snapshot.virtualServices.isEmpty, "an object that never decoded is left out")
     }
 
     @Test func decodesOnlyWhatChangedAndIgnoresStatus() throws {
@@ -109,5 +115,80 @@ import Testing
             Self.kind(.secret): [try secret("site"), try secret("site-cacert"), try secret("unrelated")],
         ])
         #expect(Set(compilation.snapshot.secrets.compactMap(\.metadata.name)) == ["site", "site-cacert"])
+    }
+}
+
+/// An Istio object that was valid and becomes invalid keeps serving its last valid version.
+@Suite struct LastValidVersionTests {
+    typealias T = MeshCompilerTests
+    static let key = MeshObjectKey(kind: .virtualService, namespace: "default", name: "reviews")
+
+    static func canary(generation: Int, resourceVersion: String, weights: (String, String), regex: String? = nil) throws -> UnstructuredObject {
+        let match = regex.map { #""match":[{"uri":{"regex":"\#($0)"}}],"# } ?? ""
+        return try T.object("""
+        {"apiVersion":"networking.istio.io/v1","kind":"VirtualService",
+         "metadata":{"name":"reviews","namespace":"default","generation":\(generation),"resourceVersion":"\(resourceVersion)"},
+         "spec":{"hosts":["reviews"],"http":[{\(match)"route":[{"destination":{"host":"reviews","subset":"v1"},"weight":\(weights.0)},
+                                                      {"destination":{"host":"reviews","subset":"v2"},"weight":\(weights.1)}]}]}}
+        """)
+    }
+
+    static func weights(_ compilation: MeshCompilation) -> [Int32?] {
+        compilation.snapshot.virtualServices.first?.spec.http?.first?.route?.map(\.weight) ?? []
+    }
+
+    @Test(arguments: [
+        ("a bad RE2 regex", ("90", "10"), "(unclosed" as String?),
+        ("a negative weight", ("-10", "110"), nil),
+        ("a weight that does not decode", ("\"ninety\"", "10"), nil),
+    ])
+    func invalidEditKeepsServingTheLastValidGeneration(_ what: String, _ weights: (String, String), _ regex: String?) throws {
+        var compiler = MeshCompiler()
+        let service = try T.object(T.service)
+        let good = compiler.compile([T.kind(.service): [service], T.kind(.virtualService): [try Self.canary(generation: 1, resourceVersion: "2", weights: ("90", "10"))]])
+        #expect(Self.weights(good) == [90, 10])
+
+        let bad = compiler.compile([T.kind(.service): [service],
+                                    T.kind(.virtualService): [try Self.canary(generation: 2, resourceVersion: "3", weights: weights, regex: regex)]])
+        let evaluation = try #require(bad.evaluations[Self.key])
+        #expect(!evaluation.isAccepted, "\(what)")
+        #expect(evaluation.generation == 2)
+        #expect(evaluation.servedInstead == "generation 1", "\(what)")
+        #expect(Self.weights(bad) == [90, 10], "the snapshot keeps generation 1's canary split after \(what)")
+        #expect(bad.snapshot.validation(of: .virtualService(bad.snapshot.virtualServices[0])).isValid, "what is served is the valid version")
+
+        let status = StatusComputer.desired(evaluation, programmed: .waitingForPush, current: nil, now: "2026-12-03T00:00:00Z")
+        #expect(status.condition("Accepted")?.status == "False")
+        #expect(status.condition("Programmed")?.reason == StatusComputer.lastValidServed)
+        #expect(status.condition("Programmed")?.message.contains("generation 1") == true)
+
+        // Fixed again: the new generation is served.
+        let fixed = compiler.compile([T.kind(.service): [service], T.kind(.virtualService): [try Self.canary(generation: 3, resourceVersion: "4", weights: ("50", "50"))]])
+        #expect(Self.weights(fixed) == [50, 50])
+        #expect(fixed.evaluations[Self.key]?.servedInstead == nil)
+    }
+
+    @Test func deletionRemovesTheObjectAndItsLastValidVersion() throws {
+        var compiler = MeshCompiler()
+        let service = try T.object(T.service)
+        _ = compiler.compile([T.kind(.service): [service], T.kind(.virtualService): [try Self.canary(generation: 1, resourceVersion: "2", weights: ("90", "10"))]])
+        let deleted = compiler.compile([T.kind(.service): [service], T.kind(.virtualService): []])
+        #expect(deleted.snapshot.virtualServices.isEmpty)
+        // Re-created invalid under the same name: nothing is served, the deleted version is not resurrected.
+        let recreated = compiler.compile([T.kind(.service): [service],
+                                          T.kind(.virtualService): [try Self.canary(generation: 1, resourceVersion: "7", weights: ("-1", "101"))]])
+        #expect(recreated.evaluations[Self.key]?.servedInstead == nil)
+        let status = StatusComputer.desired(try #require(recreated.evaluations[Self.key]), programmed: .waitingForPush, current: nil, now: "t")
+        #expect(status.condition("Programmed")?.reason == "Invalid")
+        #expect(!recreated.snapshot.validation(of: .virtualService(recreated.snapshot.virtualServices[0])).isValid,
+                "a never-valid object stays in the snapshot for analysis only; the index leaves it out")
+    }
+
+    @Test func neverValidObjectIsNotServed() throws {
+        var compiler = MeshCompiler()
+        let compilation = compiler.compile([T.kind(.service): [try T.object(T.service)],
+                                            T.kind(.virtualService): [try Self.canary(generation: 1, resourceVersion: "2", weights: ("90", "10"), regex: "(")]])
+        #expect(compilation.evaluations[Self.key]?.servedInstead == nil)
+        #expect(compilation.evaluations[Self.key]?.isAccepted == false)
     }
 }

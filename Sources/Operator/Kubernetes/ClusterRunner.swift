@@ -74,9 +74,13 @@ public final class ClusterRunner: ServiceLifecycle.Service, Sendable {
         var invalid: Set<MeshObjectKey> = []
         for (key, evaluation) in compilation.evaluations where !evaluation.isAccepted {
             invalid.insert(key)
-            if !previouslyInvalid.contains(key) {
-                logger.warning("invalid object left out; the rest of the mesh is still served",
-                               metadata: key.logMetadata.merging(["error": "\(evaluation.invalid.first ?? "")"]) { $1 })
+            guard !previouslyInvalid.contains(key) else { continue }
+            let metadata = key.logMetadata.merging(["generation": "\(evaluation.generation)", "error": "\(evaluation.invalid.first ?? "")"]) { $1 }
+            if let served = evaluation.servedInstead {
+                logger.warning("invalid edit not applied; the object's last valid version is still served",
+                               metadata: metadata.merging(["served": "\(served)"]) { $1 })
+            } else {
+                logger.warning("invalid object left out; the rest of the mesh is still served", metadata: metadata)
             }
         }
         return invalid

@@ -49,6 +49,9 @@ public struct ObjectEvaluation: Sendable, Hashable {
     public var unresolved: [String] = []
     /// Every analysis finding (errors, warnings, remarks) about the object.
     public var findings: [StatusFinding] = []
+    /// When this generation is invalid: the earlier valid version proxies are still served instead
+    /// ("generation 4"), nil when there is none and nothing of the object is served.
+    public var servedInstead: String?
 
     public var isAccepted: Bool { invalid.isEmpty }
 }
@@ -76,6 +79,8 @@ public struct MeshCompiler: Sendable {
 
     public let domainSuffix: String
     private var decoded: [MeshObjectKey: Decoded] = [:]
+    /// The last valid version of each Istio object, served while its newest one is invalid.
+    private var lastValid = LastValidVersions()
     private let decoder = MeshDocumentDecoder()
 
     public init(domainSuffix: String = "cluster.local") {
@@ -90,6 +95,7 @@ public struct MeshCompiler: Sendable {
         var fresh: [MeshObjectKey: Decoded] = [:]
         var meshObjects: [(object: MeshObject, findings: [ValidationFinding])] = []
         var keysAndGenerations: [(MeshObjectKey, Int64)] = []
+        var servedInstead: [MeshObjectKey: String] = [:]
         lastDecodeCount = 0
         for (kind, list) in objects.sorted(by: { $0.key.mesh.rawValue < $1.key.mesh.rawValue }) {
             for object in list {
@@ -100,15 +106,33 @@ public struct MeshCompiler: Sendable {
                     lastDecodeCount += 1
                 }
                 fresh[key] = entry
-                if let meshObject = entry?.object { meshObjects.append((meshObject, entry?.validation ?? [])) }
-                if kind.hasStatus { keysAndGenerations.append((key, object.metadata.generation ?? 0)) }
+                guard kind.hasStatus, let entry else {
+                    if let meshObject = entry?.object { meshObjects.append((meshObject, entry?.validation ?? [])) }
+                    continue
+                }
+                let generation = object.metadata.generation ?? 0
+                keysAndGenerations.append((key, generation))
+                let current = entry.object.map { LastValidVersions.Version(object: $0, validation: entry.validation, generation: generation) }
+                switch lastValid.resolve(key, current: current, isValid: entry.errors.isEmpty && entry.validation.isValid) {
+                case .current:
+                    meshObjects.append((entry.object!, entry.validation))
+                case .lastValid(let version):
+                    meshObjects.append((version.object, version.validation))
+                    servedInstead[key] = version.label
+                case .none:
+                    // Never valid: kept for analysis (the index leaves it out of translation).
+                    if let meshObject = entry.object { meshObjects.append((meshObject, entry.validation)) }
+                }
             }
         }
         decoded = fresh
+        lastValid.retain(only: Set(keysAndGenerations.map(\.0)))
         let named = Self.secretNamesInUse(meshObjects.map(\.object))
         let kept = meshObjects.filter { Self.isKept($0.object, secretNamesInUse: named) }
         let snapshot = MeshSnapshot(validated: kept, domainSuffix: domainSuffix)
-        return MeshCompilation(snapshot: snapshot, evaluations: evaluate(keysAndGenerations, snapshot: snapshot))
+        var evaluations = evaluate(keysAndGenerations, snapshot: snapshot)
+        for (key, label) in servedInstead { evaluations[key]?.servedInstead = label }
+        return MeshCompilation(snapshot: snapshot, evaluations: evaluations)
     }
 
     /// The TLS Secrets some Gateway names (`credentialName`, its `-cacert` companion, `credentialNames`):

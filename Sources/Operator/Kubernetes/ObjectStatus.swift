@@ -91,6 +91,8 @@ public enum StatusComputer {
     public static let accepted = "Accepted"
     public static let resolvedRefs = "ResolvedRefs"
     public static let programmed = "Programmed"
+    /// `Programmed`'s reason while an invalid generation's last valid version is served in its place.
+    public static let lastValidServed = "LastValidVersionServed"
     /// Longest condition message written; the API server's limit is 32 KiB.
     static let messageLimit = 4096
 
@@ -115,7 +117,10 @@ public enum StatusComputer {
         } else {
             add(Self.resolvedRefs, false, "ReferencedResourceNotFound", evaluation.unresolved.joined(separator: "; "))
         }
-        if !evaluation.isAccepted {
+        if !evaluation.isAccepted, let served = evaluation.servedInstead {
+            add(Self.programmed, false, Self.lastValidServed,
+                "Generation \(generation) is invalid and not programmed; proxies keep being served \(served), the last valid version.")
+        } else if !evaluation.isAccepted {
             add(Self.programmed, false, "Invalid", "Not programmed: the object is invalid and left out of the configuration.")
         } else {
             switch programmed {
