@@ -11,6 +11,7 @@ struct CoxswainBenchmarks: AsyncParsableCommand {
         abstract: "Benchmarks for Coxswain's decoding, validation, translation, Kubernetes watches and xDS serving.",
         subcommands: [
             DecodeBenchmark.self,
+            ValidateBenchmark.self,
             TranslateBenchmark.self,
             WatchBenchmark.self,
             OperatorBenchmark.self,

@@ -80,6 +80,81 @@ enum Names {
         return false
     }
 
+    /// For each host that overlaps an earlier one (`hostsOverlap`), the earliest such host:
+    /// `(earlier, later)` pairs in the order of `later`.
+    ///
+    /// Linear in the hosts' total length, where comparing every pair took 2.2 s for 10,000 hosts
+    /// and 8.6 s for 20,000. Overlap is equality, or a wildcard whose suffix (after `*`) ends the
+    /// other name. So every host files the hashes of the suffixes a wildcard may cover it by, and
+    /// every wildcard the hash of its own suffix; a later host looks its suffixes up among the
+    /// earlier wildcards and, when it is a wildcard, its suffix among the earlier hosts. Each hit
+    /// is confirmed with `hostsOverlap`; a hash collision falls back to comparing with every
+    /// earlier host.
+    static func firstOverlaps(_ hosts: [String]) -> [(earlier: Int, later: Int)] {
+        var exact: [String: Int] = [:]
+        /// Hash of a wildcard's suffix → the earliest wildcard with it.
+        var wildcardSuffixes: [UInt64: Int] = [:]
+        /// Hash of a suffix that a wildcard with that suffix would cover → the earliest host with it.
+        var coverableSuffixes: [UInt64: Int] = [:]
+        var pairs: [(earlier: Int, later: Int)] = []
+        for (index, host) in hosts.enumerated() {
+            let bytes = Array(host.utf8)
+            let isWildcard = bytes.first == UInt8(ascii: "*")
+            // hashes[k]: the suffix starting at byte k; hashes[bytes.count] is the empty suffix (`*`).
+            var hashes = [UInt64](repeating: suffixHashSeed, count: bytes.count + 1)
+            for k in stride(from: bytes.count - 1, through: 0, by: -1) {
+                hashes[k] = (hashes[k + 1] ^ UInt64(bytes[k])) &* 0x100000001b3
+            }
+            // A wildcard covers an exact name strictly longer than its suffix, and a wildcard at least as long.
+            let coverable = (isWildcard ? 0 : min(1, bytes.count))...bytes.count
+            var candidates: [Int] = []
+            if let earlier = exact[host] { candidates.append(earlier) }
+            for k in coverable { if let earlier = wildcardSuffixes[hashes[k]] { candidates.append(earlier) } }
+            if isWildcard, let earlier = coverableSuffixes[hashes[1]] { candidates.append(earlier) }
+            if let earliest = candidates.min() {
+                if hostsOverlap(hosts[earliest], host) {
+                    pairs.append((earliest, index))
+                } else if let earlier = (0..<index).first(where: { hostsOverlap(hosts[$0], host) }) {
+                    pairs.append((earlier, index))
+                }
+            }
+            if exact[host] == nil { exact[host] = index }
+            if isWildcard, wildcardSuffixes[hashes[1]] == nil { wildcardSuffixes[hashes[1]] = index }
+            for k in coverable where coverableSuffixes[hashes[k]] == nil { coverableSuffixes[hashes[k]] = index }
+        }
+        return pairs
+    }
+
+    private static let suffixHashSeed: UInt64 = 0xcbf29ce484222325
+
+    /// A set of hosts that answers `host(_:isSubsetOf:)` against all of them at once, in time
+    /// linear in the asked name's length rather than in the number of hosts.
+    struct HostCoverage {
+        private var exact: Set<String> = []
+        /// What follows the `*` of each wildcard host.
+        private var wildcardSuffixes: Set<Substring> = []
+
+        init(_ hosts: [String]) {
+            for host in hosts {
+                exact.insert(host)
+                if host.hasPrefix("*") { wildcardSuffixes.insert(host.dropFirst()) }
+            }
+        }
+
+        /// Whether some host matches every name `inner` matches.
+        func covers(_ inner: String) -> Bool {
+            if exact.contains(inner) { return true }
+            guard !wildcardSuffixes.isEmpty else { return false }
+            // A wildcard covers an exact name strictly longer than its suffix, and a wildcard at least as long.
+            var start = inner.hasPrefix("*") ? inner.startIndex : inner.index(inner.startIndex, offsetBy: 1, limitedBy: inner.endIndex) ?? inner.endIndex
+            while true {
+                if wildcardSuffixes.contains(inner[start...]) { return true }
+                guard start < inner.endIndex else { return false }
+                start = inner.index(after: start)
+            }
+        }
+    }
+
     /// Istio's `host.Name.SubsetOf`: every name `inner` matches is matched by `outer`.
     static func host(_ inner: String, isSubsetOf outer: String) -> Bool {
         if inner == outer { return true }

@@ -51,13 +51,17 @@ enum UnreachableRules {
             }
         }
         guard prefixMatches.count > 1 else { return }
-        for i in 0..<prefixMatches.count {
-            for j in (i + 1)..<prefixMatches.count where prefixMatches[j].prefix != prefixMatches[i].prefix {
-                let earlier = prefixMatches[i], later = prefixMatches[j]
-                if earlier.covers(later) {
-                    out.warning(later.path, "virtualService rule \(later.rule) match \(later.matchName) of prefix \(later.prefix) is not used (duplicate/overlapping match in rule \(earlier.matchName) of prefix \(earlier.prefix) on \(earlier.rule))")
-                }
+        // A match is covered only by an earlier one whose prefix is a shorter prefix of its own: look
+        // those up by prefix instead of comparing every pair (linear in the matches for distinct prefixes).
+        var byPrefix: [String: [Int]] = [:]
+        for (j, later) in prefixMatches.enumerated() {
+            let prefixes = later.prefix.indices.dropFirst().map { later.prefix[..<$0] }
+            let covering = prefixes.lazy.compactMap { byPrefix[String($0)] }.joined().filter { prefixMatches[$0].covers(later) }.min()
+            if let i = covering {
+                let earlier = prefixMatches[i]
+                out.warning(later.path, "virtualService rule \(later.rule) match \(later.matchName) of prefix \(later.prefix) is not used (duplicate/overlapping match in rule \(earlier.matchName) of prefix \(earlier.prefix) on \(earlier.rule))")
             }
+            byPrefix[later.prefix, default: []].append(j)
         }
     }
 

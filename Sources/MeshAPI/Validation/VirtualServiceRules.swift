@@ -33,10 +33,8 @@ struct VirtualServiceRules {
             }
         }
         if allHostsValid, hosts.count > 1 {
-            for i in 0..<hosts.count {
-                for j in (i + 1)..<hosts.count where Names.hostsOverlap(hosts[i], hosts[j]) {
-                    out.error("spec.hosts"[index: j], "duplicate hosts in virtual service: \(hosts[i]) & \(hosts[j])")
-                }
+            for (i, j) in Names.firstOverlaps(hosts) {
+                out.error("spec.hosts"[index: j], "duplicate hosts in virtual service: \(hosts[i]) & \(hosts[j])")
             }
         }
 
@@ -410,6 +408,7 @@ struct VirtualServiceRules {
     static func tlsRoute(_ route: TLSRoute, path: String, hosts: [String], appliesToGateway: Bool, into out: inout FindingCollector) {
         let matches = route.match ?? []
         if matches.isEmpty { out.error(path / "match", "TLS route must have at least one match condition") }
+        let coverage = Names.HostCoverage(hosts)
         for (index, match) in matches.enumerated() {
             let matchPath = (path / "match")[index: index]
             let sniHosts = match.sniHosts ?? []
@@ -424,8 +423,8 @@ struct VirtualServiceRules {
                     }
                     continue
                 }
-                if !hosts.contains(where: { Names.host(sni, isSubsetOf: $0) }) {
-                    out.error(sniPath, "SNI host \"\(sni)\" is not a compatible subset of any of the virtual service hosts: [\(hosts.joined(separator: ", "))]")
+                if !coverage.covers(sni) {
+                    out.error(sniPath, "SNI host \"\(sni)\" is not a compatible subset of any of the virtual service hosts: [\(Self.listed(hosts))]")
                 }
             }
             for (subnetIndex, subnet) in (match.destinationSubnets ?? []).enumerated() {
@@ -437,6 +436,11 @@ struct VirtualServiceRules {
         }
         if (route.route ?? []).isEmpty { out.error(path / "route", "TLS route is required") }
         l4Destinations(route.route, path: path / "route", into: &out)
+    }
+
+    /// Hosts for a message: all of them up to 10, else the first 10 and how many more.
+    static func listed(_ hosts: [String]) -> String {
+        hosts.count <= 10 ? hosts.joined(separator: ", ") : hosts.prefix(10).joined(separator: ", ") + ", … (\(hosts.count - 10) more)"
     }
 
     static func tcpRoute(_ route: TCPRoute, path: String, into out: inout FindingCollector) {
