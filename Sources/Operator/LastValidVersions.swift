@@ -17,20 +17,20 @@ public struct LastValidVersions: Sendable {
         public var validation: [ValidationFinding]
         /// `metadata.generation` where the API server sets one (cluster mode); nil in file mode.
         public var generation: Int64?
-        /// Where the version came from (`file.yaml:12` in file mode), for messages; nil in cluster mode.
-        public var origin: String?
+        /// Where the version was read (file mode); nil in cluster mode.
+        public var location: SourceLocation?
 
-        public init(object: MeshObject, validation: [ValidationFinding], generation: Int64? = nil, origin: String? = nil) {
+        public init(object: MeshObject, validation: [ValidationFinding], generation: Int64? = nil, location: SourceLocation? = nil) {
             self.object = object
             self.validation = validation
             self.generation = generation
-            self.origin = origin
+            self.location = location
         }
 
-        /// "generation 4" or "the version from mesh/vs.yaml:3", for messages.
+        /// "generation 4" or "the version read from mesh/vs.yaml:3", for messages.
         public var label: String {
             if let generation { return "generation \(generation)" }
-            if let origin { return "the version from \(origin)" }
+            if let location { return "the version read from \(location.file)\(location.line.map { ":\($0)" } ?? "")" }
             return "its last valid version"
         }
     }
@@ -66,5 +66,45 @@ public struct LastValidVersions: Sendable {
     public mutating func retain(only keys: Set<MeshObjectKey>) {
         guard versions.count != keys.count || versions.keys.contains(where: { !keys.contains($0) }) else { return }
         versions = versions.filter { keys.contains($0.key) }
+    }
+
+    /// An object whose newest version is invalid and whose last valid one is served in its place.
+    public struct Replacement: Sendable {
+        public var key: MeshObjectKey
+        /// The newest version's errors, each `field.path: message`.
+        public var errors: [String]
+        public var served: Version
+    }
+
+    /// File mode's pass over every object in effect: each VirtualService, DestinationRule or Gateway
+    /// that fails validation is replaced by its last valid version when there is one (else passed on,
+    /// for the index to leave out); objects no longer in the folder are forgotten.
+    public mutating func resolve(_ objects: [DecodedObject]) -> (objects: [DecodedObject], replaced: [Replacement]) {
+        var result: [DecodedObject] = []
+        result.reserveCapacity(objects.count)
+        var replaced: [Replacement] = []
+        var keys: Set<MeshObjectKey> = []
+        for decoded in objects {
+            let object = decoded.object
+            guard WatchedKind.statusKinds.contains(object.kind) else {
+                result.append(decoded)
+                continue
+            }
+            let name = MeshSnapshot.key(object.metadata)
+            let key = MeshObjectKey(kind: object.kind, namespace: name.namespace, name: name.name)
+            keys.insert(key)
+            let validation = MeshValidator.validate(object)
+            let current = Version(object: object, validation: validation, location: decoded.location)
+            switch resolve(key, current: current, isValid: validation.isValid) {
+            case .current, .none:
+                result.append(decoded)
+            case .lastValid(let version):
+                result.append(DecodedObject(object: version.object, location: version.location ?? decoded.location))
+                let errors = validation.filter { $0.level == .error }.map { $0.fieldPath.isEmpty ? $0.message : "\($0.fieldPath): \($0.message)" }
+                replaced.append(Replacement(key: key, errors: errors, served: version))
+            }
+        }
+        retain(only: keys)
+        return (result, replaced)
     }
 }

@@ -192,3 +192,51 @@ import Testing
         #expect(compilation.evaluations[Self.key]?.isAccepted == false)
     }
 }
+
+/// File mode's side of the same rule: objects as decoded from files.
+@Suite struct LastValidVersionFileModeTests {
+    static func decoded(_ regex: String?, weights: (Int, Int), file: String = "mesh/reviews.yaml") -> [DecodedObject] {
+        let match = regex.map { "  - match: [{uri: {regex: \"\($0)\"}}]\n    route:" } ?? "  - route:"
+        return MeshDocumentDecoder().decode(yaml: """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews, namespace: default}
+        spec:
+          hosts: [reviews]
+          http:
+        \(match)
+            - {destination: {host: reviews, subset: v1}, weight: \(weights.0)}
+            - {destination: {host: reviews, subset: v2}, weight: \(weights.1)}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: reviews, namespace: default}
+        spec: {ports: [{name: http, port: 9080}]}
+        """, source: file).objects
+    }
+
+    static func weights(_ objects: [DecodedObject]) -> [Int32?] {
+        objects.compactMap { if case .virtualService(let vs) = $0.object { vs } else { nil } }.first?.spec.http?.first?.route?.map(\.weight) ?? []
+    }
+
+    @Test func invalidFileVersionIsReplacedByTheLastValidOneUntilRemoved() throws {
+        var versions = LastValidVersions()
+        let first = versions.resolve(Self.decoded(nil, weights: (90, 10)))
+        #expect(first.replaced.isEmpty)
+        #expect(Self.weights(first.objects) == [90, 10])
+
+        let broken = versions.resolve(Self.decoded("(unclosed", weights: (50, 50)))
+        #expect(Self.weights(broken.objects) == [90, 10], "the last valid split keeps serving")
+        #expect(broken.objects.count == 2, "the Service passes through")
+        let replacement = try #require(broken.replaced.first)
+        #expect(replacement.key == MeshObjectKey(kind: .virtualService, namespace: "default", name: "reviews"))
+        #expect(replacement.errors.first?.hasPrefix("spec.http[0].match[0].uri.regex") == true, "\(replacement.errors)")
+        #expect(replacement.served.label.hasPrefix("the version read from mesh/reviews.yaml:"), "\(replacement.served.label)")
+
+        // The file no longer holds it: forgotten, and an invalid version written later is not papered over.
+        _ = versions.resolve([])
+        #expect(versions.count == 0)
+        let later = versions.resolve(Self.decoded("(unclosed", weights: (50, 50)))
+        #expect(later.replaced.isEmpty)
+    }
+}

@@ -54,6 +54,11 @@ public struct MeshDecodingNotice: Sendable, Hashable, CustomStringConvertible {
 public struct DecodedObject: Sendable, Hashable {
     public var object: MeshObject
     public var location: SourceLocation
+
+    public init(object: MeshObject, location: SourceLocation) {
+        self.object = object
+        self.location = location
+    }
 }
 
 /// Everything decoded from some input: objects, per-document errors and notices.
