@@ -57,11 +57,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Clocks that components take, so that tests move time instead of waiting for it.
+        .target(name: "Timekeeping", swiftSettings: swiftSettings),
+        // What tests of several modules share: a manual clock.
+        .target(name: "CoxswainTestSupport", dependencies: ["Timekeeping"], swiftSettings: swiftSettings),
         // Controller machinery: reflector, store, work queue, controller, leader election.
         .target(
             name: "KubernetesRuntime",
             dependencies: [
                 "KubernetesClient",
+                "Timekeeping",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -122,6 +127,7 @@ let package = Package(
             name: "XDSServer",
             dependencies: [
                 "EnvoyAPI",
+                "Timekeeping",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -226,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubernetesClientTests",
-            dependencies: ["KubernetesClient", "KubernetesRuntime", "KubernetesTestServer"],
+            dependencies: ["KubernetesClient", "KubernetesRuntime", "KubernetesTestServer", "CoxswainTestSupport", "Timekeeping"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -245,6 +251,8 @@ let package = Package(
             name: "XDSServerTests",
             dependencies: [
                 "XDSServer",
+                "CoxswainTestSupport",
+                "Timekeeping",
                 "EnvoyAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -1,5 +1,6 @@
 import DequeModule
 import Metrics
+import Timekeeping
 
 /// client-go's rate-limiting work queue, as an actor:
 /// - a key added while queued is not queued twice (the `dirty` set);
@@ -17,10 +18,11 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     private var nextGetterID = 0
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     /// Keys waiting for `addAfter`, with when they are due (the earliest request wins, as in client-go).
-    private var waiting: [Key: (due: ContinuousClock.Instant, timer: Task<Void, Never>)] = [:]
+    private var waiting: [Key: (due: Duration, timer: Task<Void, Never>)] = [:]
     private var rateLimiter: any WorkRateLimiter<Key>
-    private var addedAt: [Key: ContinuousClock.Instant] = [:]
-    private var startedAt: [Key: ContinuousClock.Instant] = [:]
+    private let clock: ElapsedClock
+    private var addedAt: [Key: Duration] = [:]
+    private var startedAt: [Key: Duration] = [:]
 
     private let depthGauge: Gauge
     private let addsCounter: Counter
@@ -28,8 +30,9 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     private let queueDuration: Recorder
     private let workDuration: Recorder
 
-    public init(name: String, rateLimiter: any WorkRateLimiter<Key> = DefaultControllerRateLimiter<Key>()) {
+    public init(name: String, rateLimiter: any WorkRateLimiter<Key> = DefaultControllerRateLimiter<Key>(), clock: ElapsedClock = .continuous) {
         self.name = name
+        self.clock = clock
         self.rateLimiter = rateLimiter
         let dimensions = [("name", name)]
         depthGauge = Gauge(label: "workqueue_depth", dimensions: dimensions)
@@ -48,7 +51,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         guard !dirty.contains(key) else { return }
         addsCounter.increment()
         dirty.insert(key)
-        if addedAt[key] == nil { addedAt[key] = .now }
+        if addedAt[key] == nil { addedAt[key] = clock.now }
         if processing.contains(key) { return }
         enqueue(key)
     }
@@ -68,7 +71,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     private func hand(_ key: Key) {
         dirty.remove(key)
         processing.insert(key)
-        let now = ContinuousClock.now
+        let now = clock.now
         if let added = addedAt.removeValue(forKey: key) { queueDuration.record((now - added).seconds) }
         startedAt[key] = now
     }
@@ -100,7 +103,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     /// The worker finished `key`; if it was added meanwhile it is queued again.
     public func done(_ key: Key) {
         processing.remove(key)
-        if let started = startedAt.removeValue(forKey: key) { workDuration.record((ContinuousClock.now - started).seconds) }
+        if let started = startedAt.removeValue(forKey: key) { workDuration.record((clock.now - started).seconds) }
         if dirty.contains(key) {
             enqueue(key)
         }
@@ -118,18 +121,17 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     public func addAfter(_ key: Key, _ delay: Duration) {
         guard !shuttingDown else { return }
         guard delay > .zero else { return add(key) }
-        let due = ContinuousClock.now + delay
+        let due = clock.now + delay
         if let existing = waiting[key], existing.due <= due { return }
         waiting[key]?.timer.cancel()
-        let timer = Task {
-            try? await Task.sleep(until: due, clock: .continuous)
-            if Task.isCancelled { return }
+        let timer = Task { [clock] in
+            do { try await clock.sleep(until: due) } catch { return }
             self.fire(key, due: due)
         }
         waiting[key] = (due, timer)
     }
 
-    private func fire(_ key: Key, due: ContinuousClock.Instant) {
+    private func fire(_ key: Key, due: Duration) {
         guard let entry = waiting[key], entry.due == due else { return }
         waiting[key] = nil
         add(key)

@@ -104,7 +104,7 @@ public actor SnapshotCache {
     }
 
     /// The merged scope of every change after `generation`, or nil when the log no longer reaches back.
-    private func scopeSince(_ generation: UInt64) -> ChangeScope? {
+    func scopeSince(_ generation: UInt64) -> ChangeScope? {
         guard let first = changeLog.first, first.generation <= generation + 1 else { return nil }
         return changeLog.filter { $0.generation > generation }.map(\.scope).reduce(ChangeScope.endpoints) { $0.merged(with: $1) }
     }

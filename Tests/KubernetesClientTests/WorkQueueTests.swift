@@ -1,3 +1,5 @@
+import CoxswainTestSupport
+import Timekeeping
 import Synchronization
 import Testing
 @testable import KubernetesRuntime
@@ -79,33 +81,38 @@ struct WorkQueueTests {
     }
 
     @Test func addAfterDelaysAndKeepsTheEarliest() async {
-        let queue = WorkQueue<String>(name: "after")
-        let start = ContinuousClock.now
+        let clock = ManualClock()
+        let queue = WorkQueue<String>(name: "after", clock: ElapsedClock(clock))
         await queue.addAfter("late", .seconds(300))
         await queue.addAfter("late", .milliseconds(100)) // earlier wins
         await queue.addAfter("late", .seconds(500)) // later ignored
-        #expect(await queue.count == 0)
+        await clock.waitForSleepers()
+        await clock.advance(by: .milliseconds(99))
+        #expect(await queue.count == 0, "not due before 100 ms")
+        await clock.advance(by: .milliseconds(1))
         let key = await queue.get()
-        let elapsed = ContinuousClock.now - start
         #expect(key == "late")
-        // Far below 300 s: the 100 ms delay won, even when a loaded two-core machine runs this
-        // test's timer tens of seconds late (seen in CI: 44 s).
-        #expect(elapsed >= .milliseconds(100) && elapsed < .seconds(250))
+        #expect(clock.now.offset == .milliseconds(100))
+        await queue.done("late")
+        await clock.advance(by: .seconds(600))
+        #expect(await queue.count == 0, "the later requests were dropped, not kept as timers")
     }
 
-    @Test func rateLimitedRetriesGrow() async {
-        let queue = WorkQueue<String>(name: "retries")
-        var gaps: [Duration] = []
-        for _ in 0..<5 {
-            let start = ContinuousClock.now
+    @Test func rateLimitedRetriesWaitTheLimitersGrowingDelays() async {
+        let clock = ManualClock()
+        let queue = WorkQueue<String>(name: "retries", rateLimiter: ItemExponentialFailureRateLimiter<String>(base: .milliseconds(5), maximum: .seconds(1000)),
+                                      clock: ElapsedClock(clock))
+        for attempt in 0..<5 {
+            let delay = Duration.milliseconds(5) * (1 << attempt)
             await queue.addRateLimited("k")
-            let key = await queue.get()
-            #expect(key == "k")
-            gaps.append(ContinuousClock.now - start)
+            await clock.waitForSleepers()
+            await clock.advance(by: delay - .milliseconds(1))
+            #expect(await queue.count == 0, "attempt \(attempt) not due before \(delay)")
+            await clock.advance(by: .milliseconds(1))
+            #expect(await queue.get() == "k")
             await queue.done("k")
         }
         #expect(await queue.numRequeues("k") == 5)
-        #expect(gaps[4] >= .milliseconds(80))
         await queue.forget("k")
         #expect(await queue.numRequeues("k") == 0)
     }
