@@ -80,7 +80,11 @@ public struct ConfigDirectory: Sendable {
     private var files: [String: FileState] = [:]
     /// Which file serves each object, so a duplicate elsewhere never takes over.
     private var owners: [DuplicateObjects.Key: String] = [:]
-    private var previous: (objects: [DecodedObject], errors: [MeshDecodingError], warnings: [MeshDecodingWarning])?
+    /// The last load and the folder problems it was made with: when no file's state moved,
+    /// it is returned again instead of re-resolving and comparing every object.
+    private var previous: (load: Load, folderErrors: [MeshDecodingError])?
+    /// Whether a file's taken state changed (or a file went) since `previous` was made.
+    private var filesChanged = true
     private let decoder = MeshDocumentDecoder()
 
     public init(root: URL, settle: Duration = .milliseconds(500)) {
@@ -129,6 +133,7 @@ public struct ConfigDirectory: Sendable {
             case .failure(let error):
                 // Unreadable now (permission, a loop, a FIFO): keep what it served; its stamp
                 // (ctime) changes when that is fixed.
+                if state.errors != [error] || state.digest != nil { filesChanged = true }
                 state.pending = nil
                 state.errors = [error]
                 state.warnings = []
@@ -145,6 +150,7 @@ public struct ConfigDirectory: Sendable {
                     check(at: pending.since + settle)
                 } else {
                     take(data, digest: digest, path: path, into: &state)
+                    filesChanged = true
                 }
             }
             files[path] = state
@@ -155,6 +161,7 @@ public struct ConfigDirectory: Sendable {
             if let pending = state.pending, pending.digest == nil {
                 if now - pending.since >= settle {
                     files[path] = nil
+                    filesChanged = true
                 } else {
                     check(at: pending.since + settle)
                 }
@@ -163,6 +170,7 @@ public struct ConfigDirectory: Sendable {
                 check(at: now + settle)
             } else {
                 files[path] = nil
+                filesChanged = true
             }
         }
         return finish(folderErrors: folderErrors, nextCheck: nextCheck, rootMissing: false, directories: tree.watchedDirectories)
@@ -199,15 +207,25 @@ public struct ConfigDirectory: Sendable {
 
     /// Puts the files together: objects in path order, each once; every problem.
     private mutating func finish(folderErrors: [MeshDecodingError], nextCheck: Duration?, rootMissing: Bool, directories: Set<String>) -> Load {
+        if !filesChanged, let previous, previous.folderErrors == folderErrors {
+            var load = previous.load
+            load.changed = false
+            load.nextCheck = nextCheck
+            load.rootMissing = rootMissing
+            load.directories = directories
+            return load
+        }
         let ordered = files.keys.sorted().compactMap { files[$0] }
         let resolved = DuplicateObjects.resolve(ordered.flatMap(\.served), serving: owners)
         owners = Dictionary(resolved.objects.map { (DuplicateObjects.Key($0.object), $0.location.file) }, uniquingKeysWith: { first, _ in first })
         let errors = folderErrors + ordered.flatMap(\.errors) + resolved.errors
         let warnings = ordered.flatMap(\.warnings)
-        let changed = previous.map { $0.objects != resolved.objects || $0.errors != errors || $0.warnings != warnings } ?? true
-        previous = (resolved.objects, errors, warnings)
-        return Load(objects: resolved.objects, errors: errors, warnings: warnings, notices: ordered.flatMap(\.notices),
-                    changed: changed, nextCheck: nextCheck, rootMissing: rootMissing, directories: directories)
+        let changed = previous.map { $0.load.objects != resolved.objects || $0.load.errors != errors || $0.load.warnings != warnings } ?? true
+        let load = Load(objects: resolved.objects, errors: errors, warnings: warnings, notices: ordered.flatMap(\.notices),
+                        changed: changed, nextCheck: nextCheck, rootMissing: rootMissing, directories: directories)
+        previous = (load, folderErrors)
+        filesChanged = false
+        return load
     }
 
     static func stamp(of path: String) -> FileStamp? {
