@@ -30,7 +30,8 @@ public struct ConfigDirectoryWatcher<C: Clock>: Sendable where C.Duration == Dur
         self.logger = logger
     }
 
-    /// The first load once every file has settled, then one per change, until the task is cancelled.
+    /// The first load once every file has settled (or after ten settle times, at least 5 s,
+    /// whichever comes first), then one per change, until the task is cancelled.
     public func loads() -> AsyncStream<ConfigDirectory.Load> {
         let (stream, continuation) = AsyncStream.makeStream(of: ConfigDirectory.Load.self, bufferingPolicy: .bufferingNewest(1))
         let task = Task { [self] in
@@ -78,7 +79,10 @@ public struct ConfigDirectoryWatcher<C: Clock>: Sendable where C.Duration == Dur
                     watching = false
                 }
             }
-            if yieldedFirst ? load.changed : load.nextCheck == nil {
+            // The first load waits for every file to settle, but not forever: a file that
+            // never stops changing must not keep the rest of the mesh from being served.
+            let startupOver = start.duration(to: clock.now) >= max(settle * 10, .seconds(5))
+            if yieldedFirst ? load.changed : (load.nextCheck == nil || startupOver) {
                 continuation.yield(load)
                 yieldedFirst = true
             }
