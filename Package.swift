@@ -154,6 +154,7 @@ let package = Package(
                 "MeshAPI",
                 "Translator",
                 "XDSServer",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -8,7 +8,10 @@ struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
         abstract: "Decode, validate and analyze VirtualServices, DestinationRules and Gateways (and the objects they point at).",
-        discussion: "Exits 1 when any error is found (a file that does not decode counts), 0 otherwise."
+        discussion: """
+        Exits 1 when any error is found (a file that does not decode or cannot be read, a path that does not exist, \
+        the same object defined twice), 0 otherwise: warnings (such as a misspelt kind or apiVersion) do not fail the run, as in istioctl.
+        """
     )
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -56,7 +59,7 @@ struct AnalysisReport {
     var objectCount = 0
 
     static func make(paths: [URL]) -> AnalysisReport {
-        let decoded = MeshDocumentDecoder().decode(paths: paths)
+        let decoded = MeshDocumentDecoder().decode(paths: paths).withoutDuplicates()
         var report = AnalysisReport()
         report.objectCount = decoded.objects.count
         report.notices = decoded.notices.map(\.description)
@@ -65,6 +68,12 @@ struct AnalysisReport {
             report.entries.append(Entry(
                 level: type.level.rawValue, code: type.code, name: type.name, object: nil, source: error.location.description,
                 fieldPath: error.fieldPath, message: error.message, documentationUrl: type.documentationURL))
+        }
+        for warning in decoded.warnings {
+            let type = AnalysisMessageType.schemaWarning
+            report.entries.append(Entry(
+                level: type.level.rawValue, code: type.code, name: type.name, object: nil, source: warning.location.description,
+                fieldPath: warning.fieldPath, message: warning.message, documentationUrl: type.documentationURL))
         }
         var sources: [String: String] = [:]
         for object in decoded.objects {

@@ -8,7 +8,8 @@ import Yams
 struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
-        abstract: "Print the Envoy listeners, routes, clusters, endpoints and secrets one proxy gets from the given mesh YAML."
+        abstract: "Print the Envoy listeners, routes, clusters, endpoints and secrets one proxy gets from the given mesh YAML.",
+        discussion: "Exits 1 when any input could not be read or decoded (the output then lacks it), 0 otherwise."
     )
 
     enum ProxyKind: String, ExpressibleByArgument, CaseIterable {
@@ -56,9 +57,12 @@ struct RenderCommand: ParsableCommand {
     }
 
     func run() throws {
-        let decoded = MeshDocumentDecoder().decode(paths: paths.map { URL(fileURLWithPath: $0) })
+        let decoded = MeshDocumentDecoder().decode(paths: paths.map { URL(fileURLWithPath: $0) }).withoutDuplicates()
         for error in decoded.errors {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        }
+        for warning in decoded.warnings {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
         let identity = try proxyIdentity()
         let resources = Translator.translate(MeshSnapshot(decoded: decoded.objects), proxy: identity)
@@ -72,6 +76,8 @@ struct RenderCommand: ParsableCommand {
             let object = try JSONSerialization.jsonObject(with: Data(json.utf8))
             print(try Yams.dump(object: object, sortKeys: false), terminator: "")
         }
+        // What was printed lacks what did not decode: a script must not take it for the whole answer.
+        if !decoded.errors.isEmpty { throw ExitCode(1) }
     }
 
     func proxyIdentity() throws -> ProxyIdentity {

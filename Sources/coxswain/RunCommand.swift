@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KubernetesClient
 import Logging
+import MeshAPI
 import Metrics
 import Operator
 import Prometheus
@@ -18,11 +19,24 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
         Without --config-dir, connects with --kubeconfig/--context, else $KUBECONFIG or ~/.kube/config, else the pod's \
         service account. Every replica watches and serves xDS; the one holding the Lease writes status.
+
+        With --config-dir, nothing transient reaches proxies. A changed file is taken once its content has stayed \
+        the same for --config-settle and it decodes; until then, and whenever it does not decode, cannot be read or \
+        holds no documents, its last good objects stay in effect and the problem is logged with file:line. Deleting \
+        a file removes its objects (after --config-settle), but only while the folder still holds other config \
+        files: a missing folder, or one with no config files left, keeps everything and is logged as an error. To \
+        remove the last objects on purpose, leave a file with an empty List (apiVersion: v1, kind: List, items: []). \
+        The same object in two files is an error naming both; the one that was serving first keeps serving. \
+        Dot-named entries are skipped and symlinks followed, so a mounted ConfigMap (..data swaps) is read as \
+        Kubernetes means it. Changes are seen through inotify where available, else by polling.
         """
     )
 
     @Option(name: .customLong("config-dir"), help: "Serve a folder of YAML/JSON instead of a cluster: VirtualServices, DestinationRules, Gateways and the Services, EndpointSlices, Pods and Secrets they use.")
     var configDir: String?
+
+    @Option(name: .customLong("config-settle"), help: "Milliseconds a changed file in --config-dir must stay the same before it is taken.")
+    var configSettle = 500
 
     @Option(name: .long, help: "Path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, else in-cluster).")
     var kubeconfig: String?
@@ -78,6 +92,14 @@ struct RunCommand: AsyncParsableCommand {
         if configDir != nil, kubeconfig != nil || context != nil || !namespaces.isEmpty {
             throw ValidationError("--config-dir serves a folder: --kubeconfig, --context and --namespace do not apply")
         }
+        if let configDir {
+            // Serving nothing from a mistyped path would look like a healthy, empty mesh.
+            var info = stat()
+            guard stat(configDir, &info) == 0 else {
+                throw ValidationError("--config-dir \(configDir): \(ConfigFiles.describe(errno: errno, path: configDir))")
+            }
+        }
+        guard configSettle >= 0 else { throw ValidationError("--config-settle must be 0 or more") }
         guard retryPeriod > 0, retryPeriod < renewDeadline, renewDeadline < leaseDuration else {
             throw ValidationError("leader election needs 0 < --retry-period < --renew-deadline < --lease-duration")
         }
@@ -89,7 +111,7 @@ struct RunCommand: AsyncParsableCommand {
         if let configDir {
             let directory = URL(fileURLWithPath: configDir)
             plane.logger.info("coxswain starting", metadata: ["config-dir": "\(directory.path)", "xds-port": "\(serving.xdsPort)", "admin-port": "\(serving.adminPort)"])
-            let files = FileModeRunner(watcher: ConfigDirectoryWatcher(directory: directory), generator: plane.generator, debouncer: plane.debouncer)
+            let files = FileModeRunner(watcher: ConfigDirectoryWatcher(directory: directory, settle: .milliseconds(configSettle)), generator: plane.generator, debouncer: plane.debouncer)
             try await plane.serve(with: [files], host: listenAddress, xdsPort: serving.xdsPort, adminPort: serving.adminPort, metrics: metrics)
             return
         }

@@ -188,15 +188,114 @@ import Yams
         metadata:
           name: deny
         ---
-        apiVersion: networking.istio.io/v2
-        kind: VirtualService
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
         metadata:
-          name: future
+          name: gateway-api
         """)
         #expect(result.errors.isEmpty)
         #expect(result.objects.isEmpty)
+        #expect(result.warnings.isEmpty, "kinds that are simply not Coxswain's are not warned about: \(result.warnings)")
         #expect(result.notices.count == 2)
         #expect(result.notices[1].location.document == 2)
+    }
+
+    /// A misspelt kind or an unknown version of a known kind is a warning at its field with the closest known spelling.
+    @Test func misspeltKindsAndVersionsAreWarningsWithTheClosestKnownOne() throws {
+        let result = decodeYAML("""
+        apiVersion: networking.istio.io/v1
+        kind: virtualservice
+        metadata:
+          name: lower
+        ---
+        apiVersion: networking.istio.io/v9
+        kind: VirtualService
+        metadata:
+          name: future
+        ---
+        apiVersion: v1
+        kind: List
+        items:
+        - apiVersion: networking.istio.io/v1beta1
+          kind: DestinationRul
+          metadata: {name: typo}
+        """)
+        #expect(result.errors.isEmpty)
+        #expect(result.objects.isEmpty)
+        #expect(result.notices.isEmpty)
+        try #require(result.warnings.count == 3, "\(result.warnings)")
+        #expect(result.warnings[0].fieldPath == "kind")
+        #expect(result.warnings[0].location.line == 2)
+        #expect(result.warnings[0].message.contains("did you mean VirtualService?"), "\(result.warnings[0].message)")
+        #expect(result.warnings[1].fieldPath == "apiVersion")
+        #expect(result.warnings[1].location.line == 6)
+        #expect(result.warnings[1].message.contains("did you mean networking.istio.io/v1?"), "\(result.warnings[1].message)")
+        #expect(result.warnings[2].fieldPath == "items[0].kind")
+        #expect(result.warnings[2].message.contains("did you mean DestinationRule?"), "\(result.warnings[2].message)")
+    }
+
+    @Test func notUTF8NamesTheByteOffsetAndLine() throws {
+        var data = Data("apiVersion: v1\nkind: Service\nmetadata: {name: caf".utf8)
+        let offset = data.count
+        data.append(contentsOf: [0xE9, 0x0A])
+        let result = MeshDocumentDecoder().decode(data: data, source: "latin1.yaml")
+        let error = try #require(result.errors.first)
+        #expect(error.location.line == 3)
+        #expect(error.message.contains("offset \(offset)"), "\(error.message)")
+        #expect(error.message.contains("0xE9"), "\(error.message)")
+        #expect(error.message.contains("line 3, column 21"), "\(error.message)")
+    }
+
+    @Test func unreadablePathsSayWhy() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-paths-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let loop = root.appendingPathComponent("loop.yaml")
+        try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: loop.path)
+        let fifo = root.appendingPathComponent("pipe.yaml")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        let dangling = root.appendingPathComponent("dangling.yaml")
+        try FileManager.default.createSymbolicLink(atPath: dangling.path, withDestinationPath: root.appendingPathComponent("gone.yaml").path)
+
+        let messages = [loop, fifo, dangling, root.appendingPathComponent("nonexistent.yaml")]
+            .map { MeshDocumentDecoder().decode(file: $0).errors.first?.message ?? "" }
+        #expect(messages[0].contains("symbolic link loop"), "\(messages[0])")
+        #expect(messages[1].contains("FIFO"), "a FIFO is refused without blocking: \(messages[1])")
+        #expect(messages[2].contains("dangling symbolic link"), "\(messages[2])")
+        #expect(messages[3].contains("no such file or directory"), "\(messages[3])")
+        #expect(!messages.contains { $0.contains("NSCocoaErrorDomain") || $0.contains("permission") }, "\(messages)")
+        // The folder's walk reports each one too.
+        #expect(MeshDocumentDecoder().decode(paths: [root]).errors.count == 3)
+    }
+
+    /// Kubernetes' atomic writer: files in a hidden timestamped folder, `..data` pointing at it,
+    /// top-level symlinks through `..data`. Each object is read once, through the top-level name.
+    @Test func configMapMountIsReadThroughItsTopLevelNames() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-configmap-\(UUID().uuidString)")
+        let stamped = root.appendingPathComponent("..2026_12_03_12_00_00.123")
+        try FileManager.default.createDirectory(at: stamped, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try Fixtures.text("bookinfo/destination-rule-all.yaml").write(to: stamped.appendingPathComponent("dr.yaml"), atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("..data").path, withDestinationPath: stamped.lastPathComponent)
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("dr.yaml").path, withDestinationPath: "..data/dr.yaml")
+        let result = MeshDocumentDecoder().decode(paths: [root])
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.objects.count == 4, "each DestinationRule once, not also through ..data or the timestamped folder")
+        #expect(Set(result.objects.map(\.location.file)) == [root.appendingPathComponent("dr.yaml").path])
+    }
+
+    @Test func duplicatesAcrossFilesNameBothAndKeepTheFirst() throws {
+        var result = decodeYAML("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", source: "a.yaml")
+        result.merge(decodeYAML("apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {x: y}}\n", source: "b.yaml"))
+        let unique = result.withoutDuplicates()
+        #expect(unique.objects.map(\.object.metadata.name) == ["a", "b"])
+        #expect(unique.objects.first?.location.file == "a.yaml")
+        let error = try #require(unique.errors.first)
+        #expect(unique.errors.count == 1)
+        #expect(error.location.file == "b.yaml")
+        #expect(error.location.line == 5)
+        #expect(error.fieldPath == "metadata.name")
+        #expect(error.message.contains("a.yaml: document 1, line 1"), "\(error.message)")
     }
 
     @Test func unknownFieldNamesFileDocumentLineAndPath() {

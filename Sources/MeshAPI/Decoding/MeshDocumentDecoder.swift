@@ -50,6 +50,17 @@ public struct MeshDecodingNotice: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(location): \(message)" }
 }
 
+/// A document Coxswain skipped that was probably meant as one of its kinds (`kind:
+/// virtualservice`, `apiVersion: networking.istio.io/v9`): said as a warning with the
+/// field and the closest known spelling, not as a quiet notice.
+public struct MeshDecodingWarning: Sendable, Hashable, CustomStringConvertible {
+    public var location: SourceLocation
+    /// `kind` or `apiVersion` (under `items[N].` inside a List).
+    public var fieldPath: String
+    public var message: String
+    public var description: String { "\(location): \(fieldPath): \(message)" }
+}
+
 /// One decoded object with its origin.
 public struct DecodedObject: Sendable, Hashable {
     public var object: MeshObject
@@ -66,6 +77,7 @@ public struct MeshDecodeResult: Sendable {
     public var objects: [DecodedObject] = []
     public var errors: [MeshDecodingError] = []
     public var notices: [MeshDecodingNotice] = []
+    public var warnings: [MeshDecodingWarning] = []
 
     public init() {}
 
@@ -73,6 +85,7 @@ public struct MeshDecodeResult: Sendable {
         objects += other.objects
         errors += other.errors
         notices += other.notices
+        warnings += other.warnings
     }
 }
 
@@ -152,37 +165,38 @@ public struct MeshDocumentDecoder: Sendable {
         return result
     }
 
-    /// Decodes one file.
+    /// Decodes one file. Errors name the file and say what is wrong with the path (a
+    /// symlink loop, a FIFO, a missing file) or the first byte that is not UTF-8.
     public func decode(file url: URL) -> MeshDecodeResult {
-        do {
-            let size = (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
-            guard size <= Self.maximumFileBytes else {
-                var result = MeshDecodeResult()
-                result.errors.append(.init(location: .init(file: url.path, document: 0), fieldPath: "",
-                                           message: "file is larger than \(Self.maximumFileBytes / 1024 / 1024) MiB"))
-                return result
-            }
-            let data = try Data(contentsOf: url)
-            guard let text = String(data: data, encoding: .utf8) else {
-                var result = MeshDecodeResult()
-                result.errors.append(.init(location: .init(file: url.path, document: 0), fieldPath: "", message: "file is not UTF-8"))
-                return result
-            }
-            return decode(yaml: text, source: url.path)
-        } catch {
+        switch ConfigFiles.contents(of: url) {
+        case .success(let data): return decode(data: data, source: url.path)
+        case .failure(let error):
             var result = MeshDecodeResult()
-            result.errors.append(.init(location: .init(file: url.path, document: 0), fieldPath: "", message: "cannot read file: \(error.localizedDescription)"))
+            result.errors.append(error)
             return result
         }
     }
 
-    /// Decodes files and directories (recursively: `*.yaml`, `*.yml`, `*.json`, in name order).
+    /// Decodes the bytes of a file already read (file mode hashes the same bytes it decodes).
+    public func decode(data: Data, source: String) -> MeshDecodeResult {
+        switch ConfigFiles.text(data, source: source) {
+        case .success(let text): return decode(yaml: text, source: source)
+        case .failure(let error):
+            var result = MeshDecodeResult()
+            result.errors.append(error)
+            return result
+        }
+    }
+
+    /// Decodes files and directories (recursively: `*.yaml`, `*.yml`, `*.json`, in name
+    /// order, dot-named entries skipped, symlinks followed; see `ConfigFiles.walk`).
     public func decode(paths: [URL]) -> MeshDecodeResult {
         var result = MeshDecodeResult()
         for url in paths {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-                for file in Self.files(under: url) { result.merge(decode(file: file)) }
+            if ConfigFiles.isDirectory(url) {
+                let tree = ConfigFiles.walk(url)
+                result.errors += tree.errors
+                for file in tree.files { result.merge(decode(file: file)) }
             } else {
                 result.merge(decode(file: url))
             }
@@ -220,14 +234,8 @@ public struct MeshDocumentDecoder: Sendable {
         }
     }
 
-    public static func files(under directory: URL) -> [URL] {
-        guard let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
-        var files: [URL] = []
-        for case let url as URL in enumerator where fileExtensions.contains(url.pathExtension.lowercased()) {
-            files.append(url)
-        }
-        return files.sorted { $0.path < $1.path }
-    }
+    /// The config files under a directory, as `decode(paths:)` reads them.
+    public static func files(under directory: URL) -> [URL] { ConfigFiles.walk(directory).files }
 
     private func parseError(_ error: any Error, chunk: DocumentSplitter.Chunk, source: String, document: Int) -> MeshDecodingError {
         var line: Int?
@@ -288,6 +296,12 @@ public struct MeshDocumentDecoder: Sendable {
         let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
         guard let meshKind = MeshKind(gvk) else {
             let name = index["metadata"]?.mapping?["name"]?.scalar?.string
+            if let suggestion = MeshKind.suggestion(for: gvk) {
+                let field = codingPath + [FieldKey(suggestion.field)]
+                result.warnings.append(.init(location: context.location(of: field), fieldPath: FieldPath.format(field),
+                                             message: "skipped \(gvk)\(name.map { " \"\($0)\"" } ?? ""): \(suggestion.message)"))
+                return
+            }
             result.notices.append(.init(location: location, message: "skipped \(gvk)\(name.map { " \"\($0)\"" } ?? ""): not a kind Coxswain reads"))
             return
         }
