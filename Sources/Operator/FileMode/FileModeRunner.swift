@@ -23,6 +23,7 @@ public struct FileModeRunner<C: Clock>: ServiceLifecycle.Service where C.Duratio
 
     public func run() async throws {
         var first = true
+        var lastValid = LastValidVersions()
         for await load in watcher.loads().cancelOnGracefulShutdown() {
             for error in load.errors {
                 logger.error("config not applied; the last good version is still served", metadata: Self.metadata(error.location, field: error.fieldPath, message: error.message))
@@ -33,11 +34,17 @@ public struct FileModeRunner<C: Clock>: ServiceLifecycle.Service where C.Duratio
             for notice in load.notices {
                 logger.debug("document skipped", metadata: Self.metadata(notice.location, field: "", message: notice.message))
             }
-            let snapshot = load.snapshot
-            for finding in MeshIndex(snapshot).leftOut {
+            // An object edited into an invalid one keeps serving the version it had while valid.
+            let (objects, replaced) = lastValid.resolve(load.objects)
+            for replacement in replaced {
+                logger.error("invalid edit not applied; the object's last valid version is still served", metadata: [
+                    "object": "\(replacement.key)", "error": "\(replacement.errors.first ?? "")", "served": "\(replacement.served.label)",
+                ])
+            }
+            let scope = generator.update(MeshSnapshot(decoded: objects))
+            for finding in generator.index.leftOut {
                 logger.warning("invalid object left out", metadata: ["object": "\(finding.kind.rawValue)/\(finding.name)", "error": "\(finding.reason)"])
             }
-            let scope = generator.update(snapshot)
             logger.info("mesh loaded", metadata: ["objects": "\(load.objects.count)", "errors": "\(load.errors.count)", "warnings": "\(load.warnings.count)", "scope": "\(scope)"])
             if first {
                 await debouncer.changed(scope)
