@@ -64,8 +64,15 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var serving: ServingOptions
 
-    @Option(name: .customLong("listen-address"), help: "Address both ports bind to.")
-    var listenAddress = "0.0.0.0"
+    @Option(name: .customLong("listen-address"), help: "Address the xDS and admin ports bind to, unless --xds-address or --admin-address says otherwise.")
+    var listenAddress: String?
+
+    @Option(name: .customLong("xds-address"), help: "Address the xDS ports bind to (default: all interfaces: proxies must reach them).")
+    var xdsAddress: String?
+
+    /// The admin port shows every proxy's config: by default it is not on every interface.
+    @Option(name: .customLong("admin-address"), help: "Address the admin port binds to (default: 127.0.0.1 with --config-dir; else $POD_IP, where the kubelet probes, or 127.0.0.1).")
+    var adminAddress: String?
 
     @Option(name: .customLong("debounce-quiet"), help: "Milliseconds of quiet after a change before it is pushed.")
     var debounceQuiet = 100
@@ -90,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
             let directory = URL(fileURLWithPath: configDir)
             plane.logger.info("coxswain starting", metadata: ["config-dir": "\(directory.path)", "xds-port": "\(serving.xdsPort)", "admin-port": "\(serving.adminPort)"])
             let files = FileModeRunner(watcher: ConfigDirectoryWatcher(directory: directory), generator: plane.generator, debouncer: plane.debouncer)
-            try await plane.serve(with: [files], host: listenAddress, xdsPort: serving.xdsPort, adminPort: serving.adminPort, metrics: metrics)
+            try await plane.serve(with: [files], serving: serving, xdsAddress: boundXDSAddress, adminAddress: boundAdminAddress, metrics: metrics)
             return
         }
         var configuration = try clientConfiguration()
@@ -105,13 +112,21 @@ struct RunCommand: AsyncParsableCommand {
         ])
         do {
             let cluster = plane.cluster(client: client, namespaces: namespaces, leaderElection: election)
-            try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst,
-                                  host: listenAddress, xdsPort: serving.xdsPort, adminPort: serving.adminPort, metrics: metrics)
+            try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst, serving: serving,
+                                  xdsAddress: boundXDSAddress, adminAddress: boundAdminAddress, metrics: metrics)
         } catch {
             try? await client.shutdown()
             throw error
         }
         await close(client, logger: plane.logger)
+    }
+
+    var boundXDSAddress: String { xdsAddress ?? listenAddress ?? "0.0.0.0" }
+
+    var boundAdminAddress: String {
+        if let address = adminAddress ?? listenAddress { return address }
+        if configDir != nil { return "127.0.0.1" }
+        return ProcessInfo.processInfo.environment["POD_IP"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
     }
 
     private func leaderElection(defaultNamespace: String?) -> LeaderElectionOptions {

@@ -29,7 +29,7 @@ actor TestMesh {
 struct TestGenerator: ResourceGenerator {
     let mesh: TestMesh
 
-    func describe(node: Envoy_Config_Core_V3_Node) throws -> ProxyDescriptor {
+    func describe(node: Envoy_Config_Core_V3_Node, credentials: ProxyCredentials) throws -> ProxyDescriptor {
         let parts = node.id.split(separator: "~", omittingEmptySubsequences: false)
         guard parts.count == 4, ["sidecar", "router"].contains(parts[0]) else {
             throw InvalidNode("node id must be <sidecar|router>~<ip>~<pod>.<namespace>~<namespace>.svc.cluster.local")
