@@ -1,5 +1,6 @@
 import EnvoyAPI
 import Logging
+import Metrics
 import MeshAPI
 import Synchronization
 import SwiftProtobuf
@@ -169,11 +170,14 @@ public final class MeshResourceGenerator: ResourceGenerator {
             return refusals.subtracting(known)
         }
         for refusal in new.sorted() {
+            Self.withheldKeys.increment()
             Self.logger.warning("server left out for a gateway", metadata: ["scope": "\(proxy.cacheKey.prefix(200))", "finding": "\(refusal.prefix(400))"])
         }
     }
 
     private static let logger = Logger(label: "coxswain.xds.secrets")
+    /// The xDS server's counter of proxies refused private keys: this adds servers left out later.
+    private static let withheldKeys = Counter(label: "coxswain_xds_secrets_withheld_total")
 
     /// The serialized assignments of `clusters` for the proxy; `complete` when they are all its kind
     /// and namespace has.
