@@ -15,8 +15,13 @@ public struct XDSLimits: Sendable, Hashable {
     public var maxRequestBytes = 4 << 20
     /// Longest node id accepted; Istio's are well under 300 bytes.
     public var maxNodeIDBytes = 4_096
-    /// How long a connection with no open stream (or no finished handshake) is kept.
+    /// How long a connection with no open stream (or no finished handshake) is kept before
+    /// gRPC asks the client to go (GOAWAY).
     public var idleTimeout: Duration = .seconds(60)
+    /// How much longer it is kept after that before it is closed outright: gRPC's graceful close
+    /// waits for the client to answer a PING, which a client that sent only the HTTP/2 preface
+    /// (or never finished the TLS handshake) never does.
+    public var closeGracePeriod: Duration = .seconds(5)
 
     public init() {}
 }
@@ -54,20 +59,89 @@ extension HTTP2ServerTransport.Posix.Config {
             // gRPC's idle timer runs from the moment the connection is accepted while it has no
             // stream, so it also covers a client stuck in the TLS handshake or the HTTP/2 preface.
             config.connection.maxIdleTime = limits.idleTimeout
+            config.connection.maxGraceTime = limits.closeGracePeriod
+            let hardIdle = TimeAmount(limits.idleTimeout + limits.closeGracePeriod)
             config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
                 guard connections.admit() else {
                     XDSMetrics.connectionsRefused.increment()
                     return channel.close()
                 }
                 channel.closeFuture.whenComplete { _ in connections.release() }
-                return channel.setOption(ChannelOptions.writeBufferWaterMark, value: connectionWriteBuffer)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleConnectionGuard(timeout: hardIdle), position: .first)
+                }.flatMap {
+                    channel.setOption(ChannelOptions.writeBufferWaterMark, value: connectionWriteBuffer)
+                }
             }
             config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // First in the pipeline, so it sees the frames before gRPC's stream handler.
                     try channel.pipeline.syncOperations.addHandler(InboundBufferRelease(), position: .first)
+                    // A stream channel shares its connection's event loop: the guard is used on it only.
+                    if let connection = channel.parent, let guardHandler = try? connection.pipeline.syncOperations.handler(type: IdleConnectionGuard.self) {
+                        guardHandler.streamOpened()
+                        let bound = NIOLoopBound(guardHandler, eventLoop: channel.eventLoop)
+                        channel.closeFuture.whenComplete { _ in bound.value.streamClosed() }
+                    }
                 }
             }
+        }
+    }
+}
+
+/// Closes a connection that has had no open stream for `timeout`, from the moment it is accepted:
+/// the backstop behind gRPC's own idle GOAWAY, for clients that ignore it or never got as far as
+/// HTTP/2.
+final class IdleConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    let timeout: TimeAmount
+    private var openStreams = 0
+    private var deadline: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { arm() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
+    }
+
+    func streamOpened() {
+        openStreams += 1
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func streamClosed() {
+        openStreams -= 1
+        if openStreams == 0 { arm() }
+    }
+
+    private func arm() {
+        guard let context, openStreams == 0 else { return }
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: timeout) {
+            XDSMetrics.idleConnectionsClosed.increment()
+            channel.close(promise: nil)
         }
     }
 }

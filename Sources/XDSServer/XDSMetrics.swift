@@ -8,6 +8,8 @@ enum XDSMetrics {
     static let convergence = CoreMetrics.Timer(label: "pilot_proxy_convergence_time")
     /// Connections closed on arrival because ``XDSLimits/maxConnections`` were open.
     static let connectionsRefused = CoreMetrics.Counter(label: "coxswain_xds_connections_refused_total")
+    /// Connections closed after ``XDSLimits/idleTimeout`` plus ``XDSLimits/closeGracePeriod`` without a stream.
+    static let idleConnectionsClosed = CoreMetrics.Counter(label: "coxswain_xds_idle_connections_closed_total")
     /// Gateway streams connected without the right to private keys, and (counted by the generator)
     /// servers left out of a gateway's config because it may not have their key.
     static let secretsWithheld = CoreMetrics.Counter(label: "coxswain_xds_secrets_withheld_total")

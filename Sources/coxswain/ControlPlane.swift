@@ -116,7 +116,7 @@ struct ServingOptions: ParsableArguments {
     @Option(name: .customLong("xds-max-node-id-bytes"), help: "Longest node id accepted; a longer one ends the stream.")
     var xdsMaxNodeIDBytes = XDSLimits().maxNodeIDBytes
 
-    @Option(name: .customLong("xds-idle-timeout"), help: "Seconds an xDS connection may have no stream (including a TLS handshake or HTTP/2 preface that never completes) before it is closed.")
+    @Option(name: .customLong("xds-idle-timeout"), help: "Seconds an xDS connection may have no stream before it is asked to go (GOAWAY); it is closed outright up to 5 s later (a TLS handshake or HTTP/2 preface that never completes too).")
     var xdsIdleTimeout = 60.0
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -132,6 +132,7 @@ struct ServingOptions: ParsableArguments {
         limits.maxRequestBytes = xdsMaxRequestBytes
         limits.maxNodeIDBytes = xdsMaxNodeIDBytes
         limits.idleTimeout = .milliseconds(Int64(xdsIdleTimeout * 1000))
+        limits.closeGracePeriod = .milliseconds(Int64(min(xdsIdleTimeout, 5) * 1000))
         return limits
     }
 
