@@ -38,9 +38,10 @@ struct RawConnection {
         }
         defer { timer.cancel() }
         let received = try await channel.executeThenClose { inbound, outbound -> [UInt8] in
-            if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
             var received: [UInt8] = []
             do {
+                // The server may have closed the connection before it is written to.
+                if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
                 for try await chunk in inbound { received += chunk.readableBytesView }
             } catch {
                 // A reset counts as closed too.
@@ -114,6 +115,28 @@ struct RawConnection {
         try await XDSHarness.run(limits: limits) { harness in
             let result = try await RawConnection.open(port: harness.port).send([], thenReadFor: .seconds(20))
             #expect(result.closed)
+        }
+    }
+
+    /// The idle limit is for connections without streams: an ADS stream that waits between
+    /// pushes keeps its connection, and still gets the next push.
+    @Test(.timeLimit(.minutes(1))) func aConnectionWithAnOpenStreamIsNotIdle() async throws {
+        var limits = XDSLimits()
+        limits.idleTimeout = .milliseconds(100)
+        limits.closeGracePeriod = .milliseconds(100)
+        try await XDSHarness.run(limits: limits) { harness in
+            await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("outbound|9080||reviews.default.svc.cluster.local")])
+            try await harness.sotw { requests, inbox in
+                requests.yield(.subscribe(TypeURL.cluster))
+                let first = try #require(await inbox.next())
+                requests.yield(.ack(first))
+                try await Task.sleep(for: .seconds(1))
+                await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("outbound|9080||ratings.default.svc.cluster.local")])
+                await harness.debouncer.changed(.all)
+                let pushed = await inbox.next(timeout: .seconds(20))
+                #expect(pushed?.names == ["outbound|9080||ratings.default.svc.cluster.local"])
+                #expect(await inbox.failure == nil)
+            }
         }
     }
 
