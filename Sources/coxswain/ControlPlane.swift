@@ -23,8 +23,8 @@ struct ControlPlane {
     }
 
     /// The controllers for one replica against a cluster.
-    func cluster(client: KubernetesClient, namespaces: [String], leaderElection: LeaderElectionOptions) -> ClusterMode {
-        ClusterMode(client: client, namespaces: namespaces, leaderElection: leaderElection, generator: generator,
+    func cluster(client: KubernetesClient, namespaces: [String], secretNamespaces: [String] = [], leaderElection: LeaderElectionOptions) -> ClusterMode {
+        ClusterMode(client: client, namespaces: namespaces, secretNamespaces: secretNamespaces, leaderElection: leaderElection, generator: generator,
                     debouncer: debouncer, snapshotCache: cache, registry: registry)
     }
 

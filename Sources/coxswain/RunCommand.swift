@@ -33,6 +33,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("namespace"), help: "Watch only this namespace (repeatable; default: all).")
     var namespaces: [String] = []
 
+    /// Gateways' credentials live in the gateway workloads' namespaces (Istio reads them there), so
+    /// the operator can be kept from reading every Secret of the cluster.
+    @Option(name: .customLong("secret-namespace"), help: "Watch Secrets (Gateway credentials) only in this namespace (repeatable; default: where --namespace says). The RBAC in config/rbac grants Secrets only in istio-system.")
+    var secretNamespaces: [String] = []
+
     @Flag(name: .customLong("leader-elect"), inversion: .prefixedNo, help: "Elect one replica to write status through a Lease.")
     var leaderElect = true
 
@@ -82,8 +87,8 @@ struct RunCommand: AsyncParsableCommand {
 
 
     func validate() throws {
-        if configDir != nil, kubeconfig != nil || context != nil || !namespaces.isEmpty {
-            throw ValidationError("--config-dir serves a folder: --kubeconfig, --context and --namespace do not apply")
+        if configDir != nil, kubeconfig != nil || context != nil || !namespaces.isEmpty || !secretNamespaces.isEmpty {
+            throw ValidationError("--config-dir serves a folder: --kubeconfig, --context, --namespace and --secret-namespace do not apply")
         }
         guard retryPeriod > 0, retryPeriod < renewDeadline, renewDeadline < leaseDuration else {
             throw ValidationError("leader election needs 0 < --retry-period < --renew-deadline < --lease-duration")
@@ -108,10 +113,11 @@ struct RunCommand: AsyncParsableCommand {
         plane.logger.info("coxswain starting", metadata: [
             "server": "\(configuration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))",
             "leader-elect": "\(leaderElect)", "lease": "\(election.leaseNamespace)/\(election.leaseName)", "identity": "\(election.identity)",
+            "secret-namespaces": "\(secretNamespaces.isEmpty ? "as --namespace" : secretNamespaces.joined(separator: ","))",
             "xds-port": "\(serving.xdsPort)", "admin-port": "\(serving.adminPort)",
         ])
         do {
-            let cluster = plane.cluster(client: client, namespaces: namespaces, leaderElection: election)
+            let cluster = plane.cluster(client: client, namespaces: namespaces, secretNamespaces: secretNamespaces, leaderElection: election)
             try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst, serving: serving,
                                   xdsAddress: boundXDSAddress, adminAddress: boundAdminAddress, metrics: metrics)
         } catch {
