@@ -136,6 +136,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -267,8 +268,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer",
-                                                        .product(name: "Yams", package: "Yams")],
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer", "EnvoyAPI",
+                                                        .product(name: "Yams", package: "Yams"),
+                                                        .product(name: "GRPCCore", package: "grpc-swift-2"),
+                                                        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], exclude: ["Support"], swiftSettings: swiftSettings),
     ]

@@ -1,4 +1,6 @@
 import EnvoyAPI
+import Logging
+import Metrics
 import MeshAPI
 import Synchronization
 import SwiftProtobuf
@@ -12,6 +14,8 @@ public final class MeshResourceGenerator: ResourceGenerator {
         var index: MeshIndex
         var identities: [String: ProxyIdentity] = [:]
         var published = false
+        /// Servers left out of each gateway cache key's translation for want of access to their keys, as last logged.
+        var reportedRefusals: [String: Set<String>] = [:]
     }
 
     private let state: Mutex<State>
@@ -49,22 +53,53 @@ public final class MeshResourceGenerator: ResourceGenerator {
 
     public var index: MeshIndex { state.withLock { $0.index } }
 
-    public func describe(node: Envoy_Config_Core_V3_Node) throws -> ProxyDescriptor {
+    /// The proxy's namespace must be its credentials' (else the stream is refused, as istiod does);
+    /// a gateway's access to private keys follows from them (see ``ProxyIdentity/SecretAccess``).
+    public func describe(node: Envoy_Config_Core_V3_Node, credentials: ProxyCredentials) throws -> ProxyDescriptor {
         let metadata = node.metadata.fields
         let namespace = metadata["NAMESPACE"]?.stringValue
         var labels: [String: String] = [:]
         for (key, value) in metadata["LABELS"]?.structValue.fields ?? [:] { labels[key] = value.stringValue }
         let generator = metadata["GENERATOR"]?.stringValue
-        let identity: ProxyIdentity
+        var identity: ProxyIdentity
         do {
             identity = try ProxyIdentity(nodeID: node.id, namespace: namespace?.isEmpty == false ? namespace : nil, labels: labels, generator: generator)
         } catch {
             throw InvalidNode(error.message)
         }
-        // Sidecars' routes depend on their namespace and labels (short names, sourceLabels); gateways' on their labels too.
-        let key = "\(identity.kind.rawValue)|\(identity.namespace)|" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        state.withLock { $0.identities[key] = identity }
-        return ProxyDescriptor(id: node.id, kind: identity.kind.rawValue, cacheKey: key)
+        var withheld: String?
+        switch credentials {
+        case .unrestricted:
+            identity.secretAccess = .unrestricted
+        case .unauthenticated(let reason):
+            identity.secretAccess = .withheld(reason)
+            withheld = reason
+        case .workload(let workload):
+            guard workload.namespace == identity.namespace else {
+                throw UnauthorizedNode("the node is in namespace \(identity.namespace.prefix(63)), but the client authenticated as \(workload)")
+            }
+            identity.secretAccess = .workload(serviceAccount: workload.serviceAccount)
+            withheld = Self.serviceAccountMismatch(identity, workload, index: index)
+        }
+        // Sidecars' routes depend on their namespace and labels (short names, sourceLabels); gateways' on their labels too,
+        // and on the private keys they may have (checked against their own Pod, so its name is part of the key).
+        var key = "\(identity.kind.rawValue)|\(identity.namespace)|" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        if identity.kind == .gateway {
+            key += identity.secretAccess.scopeKey
+            if case .workload = identity.secretAccess { key += "|pod=\(identity.podName)" }
+        }
+        let cacheKey = key
+        state.withLock { $0.identities[cacheKey] = identity }
+        return ProxyDescriptor(id: node.id, kind: identity.kind.rawValue, cacheKey: cacheKey, secretsWithheld: identity.kind == .gateway ? withheld : nil)
+    }
+
+    /// Why an authenticated proxy gets no private keys when its Pod, in the mesh now, runs as
+    /// another service account (translation checks again each time, with the mesh of then).
+    private static func serviceAccountMismatch(_ identity: ProxyIdentity, _ workload: WorkloadIdentity, index: MeshIndex) -> String? {
+        guard let pod = index.snapshot.pod(namespace: identity.namespace, name: identity.podName) else { return nil }
+        let runsAs = pod.spec?.serviceAccountName.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        guard runsAs != workload.serviceAccount else { return nil }
+        return "Pod \(identity.namespace)/\(identity.podName.prefix(253)) runs as service account \(runsAs), the client authenticated as \(workload.serviceAccount)"
     }
 
     public func resources(for proxy: ProxyDescriptor, types: Set<String>?) async -> ResourceSnapshot {
@@ -85,6 +120,7 @@ public final class MeshResourceGenerator: ResourceGenerator {
         }
         // Assignments are built below only if the shared list of them is not there yet.
         let resources = Translator.translate(index, proxy: identity, assignments: false)
+        if identity.kind == .gateway { reportWithheldKeys(resources.findings, proxy: proxy) }
         func pack<M: Message>(_ messages: [M], name: (M) -> String) -> [XDSResource] {
             messages.compactMap { try? XDSResource(name: name($0), message: $0) }
         }
@@ -123,6 +159,25 @@ public final class MeshResourceGenerator: ResourceGenerator {
         if wanted(TypeURL.secret) { lists[TypeURL.secret] = ResourceList(pack(resources.secrets, name: \.name)) }
         return ResourceSnapshot(lists: lists)
     }
+
+    /// Logs, once per gateway cache key and finding, each server left out because the proxy may not
+    /// have its private key: a mesh change (a Pod relabelled) can do that after the proxy connected.
+    private func reportWithheldKeys(_ findings: [String], proxy: ProxyDescriptor) {
+        let refusals = Set(findings.filter { $0.contains(SecretAuthorizationFinding.marker) })
+        let new = state.withLock { state -> Set<String> in
+            let known = state.reportedRefusals[proxy.cacheKey] ?? []
+            state.reportedRefusals[proxy.cacheKey] = refusals
+            return refusals.subtracting(known)
+        }
+        for refusal in new.sorted() {
+            Self.withheldKeys.increment()
+            Self.logger.warning("server left out for a gateway", metadata: ["scope": "\(proxy.cacheKey.prefix(200))", "finding": "\(refusal.prefix(400))"])
+        }
+    }
+
+    private static let logger = Logger(label: "coxswain.xds.secrets")
+    /// The xDS server's counter of proxies refused private keys: this adds servers left out later.
+    private static let withheldKeys = Counter(label: "coxswain_xds_secrets_withheld_total")
 
     /// The serialized assignments of `clusters` for the proxy; `complete` when they are all its kind
     /// and namespace has.

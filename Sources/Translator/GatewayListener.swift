@@ -111,8 +111,15 @@ public enum GatewayTranslator {
                     chain.filters = [httpConnectionManager(statPrefix: statPrefix, route: route)]
                     planned.append(PlannedChain(serverNames: [], terminatesOrInspectsTLS: false, chain: chain))
                 case .https(let tls), .terminatedTLS(let tls):
+                    let secretNamespaces: [String]
+                    switch SecretAuthorization.namespaces(for: proxy, gateway: binding.gateway, index: index) {
+                    case .success(let allowed): secretNamespaces = allowed
+                    case .failure(let refusal):
+                        result.findings.append("\(binding.fieldPath).tls: \(refusal.description); server left out")
+                        continue
+                    }
                     do throws(SecretTranslator.Missing) {
-                        for secret in try SecretTranslator.secrets(for: tls, namespaces: [proxy.namespace, binding.key.namespace], snapshot: index.snapshot) {
+                        for secret in try SecretTranslator.secrets(for: tls, namespaces: secretNamespaces, snapshot: index.snapshot) {
                             secrets[secret.name] = secret
                         }
                     } catch {

@@ -66,3 +66,45 @@ enum SecretTranslator {
         return result
     }
 }
+
+/// Which namespaces a gateway proxy's credentials may come from, as istiod's SDS authorization
+/// decides it: a proxy that authenticated as a service account gets the Secrets of its own
+/// namespace, and only for Gateways that select its own Pod (looked up by the node's pod name,
+/// and running as that service account): the labels a node claims are not proof of anything.
+enum SecretAuthorization {
+    static let marker = SecretAuthorizationFinding.marker
+
+    /// Why a server's private key is not served to this proxy.
+    struct Refusal: Error, Sendable, CustomStringConvertible {
+        var description: String
+    }
+
+    static func namespaces(for proxy: ProxyIdentity, gateway: Gateway, index: MeshIndex) -> Result<[String], Refusal> {
+        let gatewayNamespace = MeshSnapshot.key(gateway.metadata).namespace
+        switch proxy.secretAccess {
+        case .unrestricted:
+            return .success([proxy.namespace, gatewayNamespace])
+        case .withheld(let reason):
+            return .failure(Refusal(description: "\(marker): \(reason)"))
+        case .workload(let serviceAccount):
+            let pod = "\(proxy.namespace)/\(proxy.podName.prefix(253))"
+            guard let found = index.snapshot.pod(namespace: proxy.namespace, name: proxy.podName) else {
+                return .failure(Refusal(description: "\(marker): no Pod \(pod) in the mesh to check its identity against"))
+            }
+            let runsAs = found.spec?.serviceAccountName.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+            guard runsAs == serviceAccount else {
+                return .failure(Refusal(description: "\(marker): Pod \(pod) runs as service account \(runsAs), the proxy authenticated as \(serviceAccount)"))
+            }
+            let labels = found.metadata.labels ?? [:]
+            guard (gateway.spec.selector ?? [:]).allSatisfy({ labels[$0.key] == $0.value }) else {
+                return .failure(Refusal(description: "\(marker): the Gateway's selector does not match the labels of Pod \(pod)"))
+            }
+            return .success([proxy.namespace])
+        }
+    }
+}
+
+/// The words findings about withheld private keys start with, for whoever reports them.
+public enum SecretAuthorizationFinding {
+    public static let marker = "private key not served to this proxy"
+}

@@ -78,12 +78,15 @@ public enum Translator {
     }
 
     /// What a proxy's route configurations depend on besides the mesh: its kind and namespace,
-    /// and its labels for gateways (which Gateways select it) or when a VirtualService matches
-    /// `sourceLabels`. Proxies with equal scopes get equal route configurations of a name.
+    /// its labels for gateways (which Gateways select it) or when a VirtualService matches
+    /// `sourceLabels`, and a gateway's access to private keys. Proxies with equal scopes get equal
+    /// route configurations of a name.
     public static func routeScope(_ index: MeshIndex, proxy: ProxyIdentity) -> String {
         let labelsMatter = proxy.kind == .gateway || index.matchesSourceLabels
         let labels = labelsMatter ? proxy.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") : "*"
-        return "\(proxy.kind.rawValue)|\(proxy.namespace)|\(labels)"
+        // A gateway's HTTPS servers, and so its route configurations, depend on the keys it may have.
+        let keys = proxy.kind == .gateway ? proxy.secretAccess.scopeKey : ""
+        return "\(proxy.kind.rawValue)|\(proxy.namespace)|\(labels)\(keys)"
     }
 
     /// Sorted by name when built, so that every proxy sharing them sorts nothing.

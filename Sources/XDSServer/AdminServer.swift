@@ -18,6 +18,13 @@ public struct AdminServer: Service {
     /// Whether the first snapshot has been published (readiness).
     public let isReady: @Sendable () async -> Bool
     public var onListening: @Sendable (Int) -> Void
+    /// How long a connection may go without sending anything while a request is incomplete or
+    /// none has started: a client that trickles its headers (slowloris) is closed after it.
+    public var readTimeout: Duration = .seconds(10)
+    /// How long a keep-alive connection may sit between requests.
+    public var keepAliveTimeout: Duration = .seconds(60)
+    /// Largest request body accepted (every endpoint is a GET; bodies are read and dropped).
+    public var maxBodyBytes = 64 << 10
     let logger: Logger
 
     public init(host: String = "0.0.0.0", port: Int = 15014, registry: ProxyRegistry, metrics: PrometheusCollectorRegistry?,
@@ -36,14 +43,17 @@ public struct AdminServer: Service {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { channel in
+            .bind(host: host, port: port) { [readTimeout, keepAliveTimeout] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Before the HTTP codec, so it sees raw bytes: a header trickled one byte at a time still
+                    // counts as reading, which is why the deadline is per request too (``RequestDeadline``).
+                    try channel.pipeline.syncOperations.addHandler(RequestDeadline(headerTimeout: TimeAmount(readTimeout), idleTimeout: TimeAmount(keepAliveTimeout)))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                 }
             }
         let bound = channel.channel.localAddress?.port ?? port
-        logger.info("serving admin", metadata: ["port": "\(bound)"])
+        logger.info("serving admin", metadata: ["address": "\(host)", "port": "\(bound)"])
         onListening(bound)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -75,23 +85,39 @@ public struct AdminServer: Service {
     private func exchange(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
+            var bodyBytes = 0
             for try await part in inbound {
                 switch part {
-                case .head(let request): head = request
-                case .body: continue
+                case .head(let request):
+                    head = request
+                    bodyBytes = 0
+                case .body(let chunk):
+                    bodyBytes += chunk.readableBytes
+                    // Answered at once, and the connection closed: the rest of the body is not read.
+                    guard bodyBytes <= maxBodyBytes else {
+                        var headers = HTTPHeaders()
+                        headers.add(name: "Connection", value: "close")
+                        try await Self.send(.payloadTooLarge, "text/plain", "request body over \(maxBodyBytes) bytes\n", version: head?.version ?? .http1_1, headers: headers, to: outbound)
+                        return
+                    }
                 case .end:
                     guard let request = head else { continue }
                     let (status, contentType, body) = await respond(to: request)
-                    var headers = HTTPHeaders()
-                    headers.add(name: "Content-Type", value: contentType)
-                    headers.add(name: "Content-Length", value: String(body.utf8.count))
-                    try await outbound.write(.head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
-                    try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
-                    try await outbound.write(.end(nil))
+                    try await Self.send(status, contentType, body, version: request.version, to: outbound)
                     head = nil
                 }
             }
         }
+    }
+
+    private static func send(_ status: HTTPResponseStatus, _ contentType: String, _ body: String, version: HTTPVersion, headers extra: HTTPHeaders = [:],
+                             to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+        var headers = extra
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        try await outbound.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
+        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
+        try await outbound.write(.end(nil))
     }
 
     func respond(to request: HTTPRequestHead) async -> (HTTPResponseStatus, String, String) {
@@ -144,5 +170,76 @@ public struct AdminServer: Service {
             return "\"\(name)\": [" + items.joined(separator: ",\n") + "]"
         }
         return "{\n" + parts.joined(separator: ",\n") + "\n}\n"
+    }
+}
+
+/// Closes an admin connection whose request does not arrive in time: from the first byte of a
+/// request to its end, at most `headerTimeout`; between requests, at most `idleTimeout`. NIO's
+/// `IdleStateHandler` alone would let a client that sends one byte every few seconds hold the
+/// connection forever.
+final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let headerTimeout: TimeAmount
+    let idleTimeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+    /// Whether bytes of a request have arrived that no response has answered yet.
+    private var inRequest = false
+
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context, after: idleTimeout)
+        context.fireChannelActive()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context, after: idleTimeout) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !inRequest {
+            inRequest = true
+            arm(context, after: headerTimeout)
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // A response answers the request: the connection may wait for the next one.
+        if inRequest {
+            inRequest = false
+            arm(context, after: idleTimeout)
+        }
+        context.write(data, promise: promise)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    private func arm(_ context: ChannelHandlerContext, after timeout: TimeAmount) {
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        self = .nanoseconds(duration.nanoseconds)
     }
 }

@@ -33,19 +33,6 @@ extension HTTP2ServerTransport.Posix.Config {
     /// saves most of it (4 MiB measured no better) and bounds what a slow proxy's connection holds.
     static let connectionWriteBuffer = ChannelOptions.Types.WriteBufferWaterMark(low: 256 << 10, high: 1 << 20)
 
-    /// gRPC's defaults, with ``InboundBufferRelease`` on every accepted stream and a larger
-    /// write buffer per connection (``connectionWriteBuffer``).
-    public static var xds: Self {
-        .defaults { config in
-            config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
-                channel.setOption(ChannelOptions.writeBufferWaterMark, value: connectionWriteBuffer)
-            }
-            config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // First in the pipeline, so it sees the frames before gRPC's stream handler.
-                    try channel.pipeline.syncOperations.addHandler(InboundBufferRelease(), position: .first)
-                }
-            }
-        }
-    }
+    /// ``xds(limits:)`` with the default limits.
+    public static var xds: Self { .xds(limits: XDSLimits()) }
 }

@@ -30,6 +30,8 @@ public actor ProxyRegistry {
         public var stream: String
         public var connectedAt: Date
         public var types: [String: TypeStatus] = [:]
+        /// Why the proxy is sent no private keys, when it is a gateway that would use them.
+        public var secretsWithheld: String?
 
         /// True when every type's latest response was accepted and nothing is waiting.
         public var isSynced: Bool {
@@ -67,7 +69,7 @@ public actor ProxyRegistry {
     func connect(_ proxy: ProxyDescriptor, stream: String) -> Int {
         let id = nextStream
         nextStream += 1
-        proxies[id] = ProxyStatus(id: proxy.id, kind: proxy.kind, stream: stream, connectedAt: Date())
+        proxies[id] = ProxyStatus(id: proxy.id, kind: proxy.kind, stream: stream, connectedAt: Date(), secretsWithheld: proxy.secretsWithheld)
         XDSMetrics.connected.record(proxies.count)
         notify()
         return id

@@ -9,21 +9,40 @@ public struct ProxyDescriptor: Sendable, Hashable {
     public var kind: String
     /// Proxies with equal keys get identical resources, so they share one generated snapshot.
     public var cacheKey: String
+    /// Why the proxy is sent no private keys although it is a kind that uses them (a gateway), if so.
+    public var secretsWithheld: String?
 
-    public init(id: String, kind: String, cacheKey: String) {
+    public init(id: String, kind: String, cacheKey: String, secretsWithheld: String? = nil) {
         self.id = id
         self.kind = kind
         self.cacheKey = cacheKey
+        self.secretsWithheld = secretsWithheld
     }
 }
 
 /// The seam between the xDS server and translation: the server knows the protocol,
 /// the generator knows the mesh.
 public protocol ResourceGenerator: Sendable {
-    /// Identifies the proxy behind a node, or throws ``InvalidNode`` saying what is wrong with it.
-    func describe(node: Envoy_Config_Core_V3_Node) throws -> ProxyDescriptor
+    /// Identifies the proxy behind a node, given what its stream proved (which private keys it may
+    /// have), or throws ``InvalidNode`` or ``UnauthorizedNode`` saying what is wrong with it.
+    func describe(node: Envoy_Config_Core_V3_Node, credentials: ProxyCredentials) throws -> ProxyDescriptor
     /// The resources of the given types (all types when nil) for a proxy, from the mesh as it is now.
     func resources(for proxy: ProxyDescriptor, types: Set<String>?) async -> ResourceSnapshot
+}
+
+extension ResourceGenerator {
+    /// A node as a trusted caller sees it (offline tools, tests): entitled to every private key.
+    public func describe(node: Envoy_Config_Core_V3_Node) throws -> ProxyDescriptor {
+        try describe(node: node, credentials: .unrestricted)
+    }
+}
+
+/// A node whose claims its credentials contradict (another namespace than its certificate's);
+/// its message goes back to the proxy as a `PERMISSION_DENIED` gRPC error.
+public struct UnauthorizedNode: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// A node the generator cannot serve; its message goes back to the proxy as a gRPC error.

@@ -26,7 +26,7 @@ struct StateOfTheWorldSession {
     let registry: ProxyRegistry
     let generator: any ResourceGenerator
     let logger: Logger
-    private var peer = StreamPeer()
+    private var peer: StreamPeer
     var proxy: ProxyDescriptor? { peer.proxy }
     private var streamID: Int? { peer.streamID }
     private var types: [String: TypeState] = [:]
@@ -35,7 +35,8 @@ struct StateOfTheWorldSession {
     /// and waits for its endpoints, so the push sends them even when they did not change.
     private var updatedClusters: Set<String> = []
 
-    init(cache: SnapshotCache, registry: ProxyRegistry, generator: any ResourceGenerator, logger: Logger) {
+    init(cache: SnapshotCache, registry: ProxyRegistry, generator: any ResourceGenerator, logger: Logger, peer: StreamPeer) {
+        self.peer = peer
         self.cache = cache
         self.registry = registry
         self.generator = generator

@@ -18,12 +18,20 @@ public struct XDSGRPCServer: Service {
             self.privateKeyPath = privateKeyPath
             self.clientCAPath = clientCAPath
         }
+
+        /// How a port with these certificates authenticates clients: by their certificate when a
+        /// client CA verifies it, else not at all (clients still see the server is genuine).
+        public var clientAuthentication: ClientAuthentication {
+            clientCAPath == nil ? .none(servePrivateKeys: false, reason: "TLS port without a client CA: clients are not authenticated") : .clientCertificate
+        }
     }
 
     public var host: String
     public var port: Int
     public var tls: TLS?
     public let service: AggregatedDiscoveryService
+    /// Connections, streams and request sizes this port accepts (the node id limit is the service's).
+    public var limits: XDSLimits
     /// Called with the bound port once listening (port 0 picks a free one).
     public var onListening: @Sendable (Int) -> Void
     /// How long open streams are left after GOAWAY before they are ended.
@@ -31,9 +39,10 @@ public struct XDSGRPCServer: Service {
     let logger: Logger
 
     public init(
-        host: String = "0.0.0.0", port: Int = 15010, tls: TLS? = nil, service: AggregatedDiscoveryService,
+        host: String = "0.0.0.0", port: Int = 15010, tls: TLS? = nil, service: AggregatedDiscoveryService, limits: XDSLimits = XDSLimits(),
         logger: Logger = Logger(label: "coxswain.xds"), onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
+        self.limits = limits
         self.host = host
         self.port = port
         self.tls = tls
@@ -53,7 +62,7 @@ public struct XDSGRPCServer: Service {
     }
 
     public func run() async throws {
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: transportSecurity, config: .xds)
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: transportSecurity, config: .xds(limits: limits))
         let server = GRPCServer(transport: transport, services: [service])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }
@@ -65,7 +74,7 @@ public struct XDSGRPCServer: Service {
                 try? await Task.sleep(for: drainPeriod)
             }
             if let bound = try await transport.listeningAddress.ipv4?.port {
-                logger.info("serving xDS", metadata: ["port": "\(bound)", "tls": "\(tls != nil)"])
+                logger.info("serving xDS", metadata: ["address": "\(host)", "port": "\(bound)", "tls": "\(tls != nil)", "client-ca": "\(tls?.clientCAPath != nil)"])
                 onListening(bound)
             }
             // Whichever ends first (the drain, or the server on its own) ends the other.

@@ -6,6 +6,18 @@ enum XDSMetrics {
     static let connected = CoreMetrics.Gauge(label: "pilot_xds")
     static let pushTime = CoreMetrics.Timer(label: "pilot_xds_push_time")
     static let convergence = CoreMetrics.Timer(label: "pilot_proxy_convergence_time")
+    /// Connections closed on arrival because ``XDSLimits/maxConnections`` were open.
+    static let connectionsRefused = CoreMetrics.Counter(label: "coxswain_xds_connections_refused_total")
+    /// Connections closed after ``XDSLimits/idleTimeout`` plus ``XDSLimits/closeGracePeriod`` without a stream.
+    static let idleConnectionsClosed = CoreMetrics.Counter(label: "coxswain_xds_idle_connections_closed_total")
+    /// Gateway streams connected without the right to private keys, and (counted by the generator)
+    /// servers left out of a gateway's config because it may not have their key.
+    static let secretsWithheld = CoreMetrics.Counter(label: "coxswain_xds_secrets_withheld_total")
+
+    /// Streams ended because of their first request's node: `node_id_too_long`, `invalid_node` or `identity_mismatch`.
+    static func recordRefusedNode(reason: String) {
+        CoreMetrics.Counter(label: "coxswain_xds_nodes_refused_total", dimensions: [("reason", reason)]).increment()
+    }
 
     /// `cds`, `eds`, `lds`, `rds`, `sds`: istiod's type labels.
     static func shortName(_ typeURL: String) -> String {

@@ -55,7 +55,7 @@ struct DevCommand: AsyncParsableCommand {
         election.leaseNamespace = "coxswain-system"
         let cluster = plane.cluster(client: client, namespaces: [], leaderElection: election)
         do {
-            try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst, host: "127.0.0.1", xdsPort: serving.xdsPort, adminPort: serving.adminPort, metrics: metrics)
+            try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst, serving: serving, xdsAddress: "127.0.0.1", adminAddress: "127.0.0.1", metrics: metrics)
         } catch {
             try? await client.shutdown()
             try? await server.shutdown()

@@ -47,6 +47,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("namespace"), help: "Watch only this namespace (repeatable; default: all).")
     var namespaces: [String] = []
 
+    /// Gateways' credentials live in the gateway workloads' namespaces (Istio reads them there), so
+    /// the operator can be kept from reading every Secret of the cluster.
+    @Option(name: .customLong("secret-namespace"), help: "Watch Secrets (Gateway credentials) only in this namespace (repeatable; default: where --namespace says). The RBAC in config/rbac grants Secrets only in istio-system.")
+    var secretNamespaces: [String] = []
+
     @Flag(name: .customLong("leader-elect"), inversion: .prefixedNo, help: "Elect one replica to write status through a Lease.")
     var leaderElect = true
 
@@ -78,8 +83,15 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var serving: ServingOptions
 
-    @Option(name: .customLong("listen-address"), help: "Address both ports bind to.")
-    var listenAddress = "0.0.0.0"
+    @Option(name: .customLong("listen-address"), help: "Address the xDS and admin ports bind to, unless --xds-address or --admin-address says otherwise.")
+    var listenAddress: String?
+
+    @Option(name: .customLong("xds-address"), help: "Address the xDS ports bind to (default: all interfaces: proxies must reach them).")
+    var xdsAddress: String?
+
+    /// The admin port shows every proxy's config: by default it is not on every interface.
+    @Option(name: .customLong("admin-address"), help: "Address the admin port binds to (default: 127.0.0.1 with --config-dir; else $POD_IP, where the kubelet probes, or 127.0.0.1).")
+    var adminAddress: String?
 
     @Option(name: .customLong("debounce-quiet"), help: "Milliseconds of quiet after a change before it is pushed.")
     var debounceQuiet = 100
@@ -89,8 +101,8 @@ struct RunCommand: AsyncParsableCommand {
 
 
     func validate() throws {
-        if configDir != nil, kubeconfig != nil || context != nil || !namespaces.isEmpty {
-            throw ValidationError("--config-dir serves a folder: --kubeconfig, --context and --namespace do not apply")
+        if configDir != nil, kubeconfig != nil || context != nil || !namespaces.isEmpty || !secretNamespaces.isEmpty {
+            throw ValidationError("--config-dir serves a folder: --kubeconfig, --context, --namespace and --secret-namespace do not apply")
         }
         if let configDir {
             // Serving nothing from a mistyped path would look like a healthy, empty mesh.
@@ -112,7 +124,7 @@ struct RunCommand: AsyncParsableCommand {
             let directory = URL(fileURLWithPath: configDir)
             plane.logger.info("coxswain starting", metadata: ["config-dir": "\(directory.path)", "xds-port": "\(serving.xdsPort)", "admin-port": "\(serving.adminPort)"])
             let files = FileModeRunner(watcher: ConfigDirectoryWatcher(directory: directory, settle: .milliseconds(configSettle)), generator: plane.generator, debouncer: plane.debouncer)
-            try await plane.serve(with: [files], host: listenAddress, xdsPort: serving.xdsPort, adminPort: serving.adminPort, metrics: metrics)
+            try await plane.serve(with: [files], serving: serving, xdsAddress: boundXDSAddress, adminAddress: boundAdminAddress, metrics: metrics)
             return
         }
         var configuration = try clientConfiguration()
@@ -123,17 +135,26 @@ struct RunCommand: AsyncParsableCommand {
         plane.logger.info("coxswain starting", metadata: [
             "server": "\(configuration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))",
             "leader-elect": "\(leaderElect)", "lease": "\(election.leaseNamespace)/\(election.leaseName)", "identity": "\(election.identity)",
+            "secret-namespaces": "\(secretNamespaces.isEmpty ? "as --namespace" : secretNamespaces.joined(separator: ","))",
             "xds-port": "\(serving.xdsPort)", "admin-port": "\(serving.adminPort)",
         ])
         do {
-            let cluster = plane.cluster(client: client, namespaces: namespaces, leaderElection: election)
-            try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst,
-                                  host: listenAddress, xdsPort: serving.xdsPort, adminPort: serving.adminPort, metrics: metrics)
+            let cluster = plane.cluster(client: client, namespaces: namespaces, secretNamespaces: secretNamespaces, leaderElection: election)
+            try await plane.serve(with: cluster.sources, stopFirst: cluster.stopFirst, serving: serving,
+                                  xdsAddress: boundXDSAddress, adminAddress: boundAdminAddress, metrics: metrics)
         } catch {
             try? await client.shutdown()
             throw error
         }
         await close(client, logger: plane.logger)
+    }
+
+    var boundXDSAddress: String { xdsAddress ?? listenAddress ?? "0.0.0.0" }
+
+    var boundAdminAddress: String {
+        if let address = adminAddress ?? listenAddress { return address }
+        if configDir != nil { return "127.0.0.1" }
+        return ProcessInfo.processInfo.environment["POD_IP"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
     }
 
     private func leaderElection(defaultNamespace: String?) -> LeaderElectionOptions {

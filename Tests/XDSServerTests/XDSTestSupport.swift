@@ -29,7 +29,7 @@ actor TestMesh {
 struct TestGenerator: ResourceGenerator {
     let mesh: TestMesh
 
-    func describe(node: Envoy_Config_Core_V3_Node) throws -> ProxyDescriptor {
+    func describe(node: Envoy_Config_Core_V3_Node, credentials: ProxyCredentials) throws -> ProxyDescriptor {
         let parts = node.id.split(separator: "~", omittingEmptySubsequences: false)
         guard parts.count == 4, ["sidecar", "router"].contains(parts[0]) else {
             throw InvalidNode("node id must be <sidecar|router>~<ip>~<pod>.<namespace>~<namespace>.svc.cluster.local")
@@ -162,13 +162,14 @@ struct XDSHarness {
     let debouncer: ChangeDebouncer
     let port: Int
 
-    static func run<Result: Sendable>(quiet: Duration = .milliseconds(20), maxDelay: Duration = .milliseconds(500), _ body: (XDSHarness) async throws -> Result) async throws -> Result {
+    static func run<Result: Sendable>(quiet: Duration = .milliseconds(20), maxDelay: Duration = .milliseconds(500), limits: XDSLimits = XDSLimits(),
+                                      _ body: (XDSHarness) async throws -> Result) async throws -> Result {
         let mesh = TestMesh()
         let generator = TestGenerator(mesh: mesh)
         let cache = SnapshotCache(generator: generator)
         let registry = ProxyRegistry()
-        let service = AggregatedDiscoveryService(generator: generator, cache: cache, registry: registry)
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext, config: .xds)
+        let service = AggregatedDiscoveryService(generator: generator, cache: cache, registry: registry, limits: limits)
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext, config: .xds(limits: limits))
         return try await withGRPCServer(transport: transport, services: [service]) { _ in
             let port = try #require(try await transport.listeningAddress.ipv4?.port)
             let harness = XDSHarness(mesh: mesh, cache: cache, registry: registry, debouncer: ChangeDebouncer(cache: cache, quiet: quiet, maxDelay: maxDelay), port: port)

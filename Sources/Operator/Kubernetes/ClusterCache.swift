@@ -46,21 +46,30 @@ public final class ClusterCache: Sendable {
     private let signal: AsyncStream<MeshKind>
     private let signalContinuation: AsyncStream<MeshKind>.Continuation
 
-    /// `namespaces` nil or empty watches every namespace.
-    public init(client: KubernetesClient, kinds: [WatchedKind] = WatchedKind.all, namespaces: [String]? = nil,
+    /// `namespaces` nil or empty watches every namespace. `secretNamespaces`, when not empty, are
+    /// the only namespaces whose Secrets are watched (whatever `namespaces` says), so that the
+    /// operator needs to read Secrets only there (a namespaced Role instead of a ClusterRole).
+    public init(client: KubernetesClient, kinds: [WatchedKind] = WatchedKind.all, namespaces: [String]? = nil, secretNamespaces: [String] = [],
                 backoff: Backoff = Backoff(maximum: .seconds(5)), logger: Logger = Logger(label: "coxswain.cache")) {
         self.kinds = kinds
         var informers: [MeshKind: [Informer<UnstructuredObject>]] = [:]
-        let scopes: [String?] = (namespaces?.isEmpty ?? true) ? [nil] : namespaces!.map { $0 }
         for kind in kinds {
             let client = client.unstructured(kind.resource)
-            let perKind = kind.resource.namespaced ? scopes : [nil]
+            let perKind = Self.watchScopes(kind, namespaces: namespaces, secretNamespaces: secretNamespaces)
             informers[kind.mesh] = perKind.map { namespace in
                 Informer(client: client, namespace: namespace, fieldSelector: kind.fieldSelector, backoff: backoff, logger: logger)
             }
         }
         self.informers = informers
         (signal, signalContinuation) = AsyncStream.makeStream(of: MeshKind.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The namespaces one kind is listed and watched in; nil stands for all (a cluster-wide watch).
+    static func watchScopes(_ kind: WatchedKind, namespaces: [String]?, secretNamespaces: [String]) -> [String?] {
+        guard kind.resource.namespaced else { return [nil] }
+        if kind.mesh == .secret, !secretNamespaces.isEmpty { return secretNamespaces.map { $0 } }
+        guard let namespaces, !namespaces.isEmpty else { return [nil] }
+        return namespaces.map { $0 }
     }
 
     /// Runs the informers and the change signal until cancelled.

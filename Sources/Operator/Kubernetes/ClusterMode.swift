@@ -59,9 +59,9 @@ public struct ClusterMode: Sendable {
     /// Publishes this replica's proxy report for the leader (with leader election only).
     public let reporter: ProxyReporter?
 
-    public init(client: KubernetesClient, namespaces: [String], leaderElection: LeaderElectionOptions, generator: MeshResourceGenerator,
+    public init(client: KubernetesClient, namespaces: [String], secretNamespaces: [String] = [], leaderElection: LeaderElectionOptions, generator: MeshResourceGenerator,
                 debouncer: ChangeDebouncer, snapshotCache: SnapshotCache, registry: ProxyRegistry, logger: Logger = Logger(label: "coxswain")) {
-        cache = ClusterCache(client: client, namespaces: namespaces)
+        cache = ClusterCache(client: client, namespaces: namespaces, secretNamespaces: secretNamespaces)
         board = StatusBoard()
         runner = ClusterRunner(cache: cache, generator: generator, debouncer: debouncer, snapshotCache: snapshotCache, board: board)
         // With several replicas: the lease, and the proxy reports that let the leader count every replica's proxies.
