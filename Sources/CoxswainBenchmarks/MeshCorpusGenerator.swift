@@ -2,8 +2,8 @@
 /// header-matched, redirecting, faulting, retrying), DestinationRules with subsets and
 /// traffic policies, Gateways, Services and EndpointSlices. Deterministic for a given
 /// count, so benchmarks and tests are repeatable.
-public enum MeshCorpusGenerator {
-    public static func yaml(objectCount: Int) -> String {
+enum MeshCorpusGenerator {
+    static func yaml(objectCount: Int) -> String {
         var out = ""
         out.reserveCapacity(objectCount * 700)
         for index in 0..<objectCount {
