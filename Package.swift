@@ -92,6 +92,9 @@ let package = Package(
             dependencies: [
                 "KubernetesAPI",
                 .product(name: "Yams", package: "Yams"),
+                // TLS Secrets are checked where they enter: PEM that parses, a key matching its certificate.
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,7 +16,7 @@ enum FaultTranslator {
         if let abort = fault.abort {
             var faultAbort = Envoy_Extensions_Filters_Http_Fault_V3_FaultAbort()
             if let status = abort.httpStatus {
-                faultAbort.httpStatus = UInt32(status)
+                faultAbort.httpStatus = UInt32(clamping: status)
             } else if let grpc = abort.grpcStatus {
                 faultAbort.grpcStatus = GRPCStatusCode.number(grpc)
             }
