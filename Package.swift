@@ -205,7 +205,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshAPITests",
-            dependencies: ["MeshAPI", "KubernetesAPI", .product(name: "Yams", package: "Yams")],
+            dependencies: ["MeshAPI", "KubernetesAPI", .product(name: "Yams", package: "Yams"),
+                           .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
