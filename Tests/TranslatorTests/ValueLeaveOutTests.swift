@@ -1,5 +1,6 @@
 import EnvoyAPI
 import Foundation
+import KubernetesAPI
 import MeshAPI
 import Testing
 @testable import Translator

@@ -1,39 +1,7 @@
 import Foundation
+import KubernetesAPI
 
-/// The values of Kubernetes objects that reach Envoy, checked as kube-apiserver checks them
-/// (same messages, same field paths). Coxswain also reads objects that never went through an
-/// API server (`render`, `analyze`, file mode), and a port of `-5` there used to trap the
-/// translator; so every port, address and Secret is checked here, and the index leaves out
-/// the part that fails (the port, the endpoint, the credential), never the whole mesh.
-public enum KubernetesValues {
-    /// `IsValidPortNum`'s message.
-    public static let portRangeMessage = "must be between 1 and 65535, inclusive"
-
-    /// Whether a number is a TCP/UDP port Envoy accepts in a `SocketAddress` (1...65535).
-    public static func isPort<Number: BinaryInteger>(_ number: Number) -> Bool { number >= 1 && number <= 65535 }
-
-    /// An IPv4 address in dotted-quad form without leading zeros, as Go's `netip` parses it.
-    public static func isIPv4(_ text: some StringProtocol) -> Bool { Names.isIPv4(text) }
-
-    /// An IPv6 address without a zone (`fe80::1%eth0` is not an endpoint address).
-    public static func isIPv6(_ text: some StringProtocol) -> Bool { !text.contains("%") && Names.isIPv6(text) }
-
-    public static func isIP(_ text: some StringProtocol) -> Bool { isIPv4(text) || isIPv6(text) }
-
-    /// `IsValidPortName` (IANA_SVC_NAME): nil when `name` is valid, else each problem in kube-apiserver's words.
-    public static func portNameProblems(_ name: String) -> [String] {
-        var problems: [String] = []
-        let bytes = Array(name.utf8)
-        if bytes.count < 1 || bytes.count > 15 { problems.append("must be no more than 15 characters") }
-        if !bytes.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") }) {
-            problems.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
-        }
-        if name.contains("--") { problems.append("must not contain consecutive hyphens") }
-        if !bytes.contains(where: { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) { problems.append("must contain at least one letter (a-z)") }
-        if name.hasPrefix("-") || name.hasSuffix("-") { problems.append("must not begin or end with a hyphen") }
-        return problems
-    }
-
+extension KubernetesValues {
     /// The message kube-apiserver gives for a bad address of this EndpointSlice `addressType`; nil when valid.
     public static func endpointAddressProblem(_ address: String, addressType: String) -> String? {
         switch addressType {
@@ -43,8 +11,6 @@ public enum KubernetesValues {
         default: nil
         }
     }
-
-    public static let ipAddressMessage = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 }
 
 /// Findings for the Kubernetes kinds Envoy config is built from. kube-apiserver refuses most
