@@ -262,8 +262,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer",
-                                                        .product(name: "Yams", package: "Yams")],
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "Translator", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer",
+                                                        .product(name: "Yams", package: "Yams"),
+                                                        .product(name: "GRPCCore", package: "grpc-swift-2"),
+                                                        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], exclude: ["Support"], swiftSettings: swiftSettings),
     ]
