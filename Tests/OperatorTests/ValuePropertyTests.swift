@@ -16,7 +16,8 @@ import Translator
     /// The sample objects as JSON trees, the form a mutation edits (as the API server stores them).
     static func sampleTrees() throws -> [JSONValue] {
         let decoded = MeshDocumentDecoder().decode(paths: [repository.appendingPathComponent("config/samples"),
-                                                           repository.appendingPathComponent("Tests/Corpus/values")])
+                                                           repository.appendingPathComponent("Tests/Corpus/values"),
+                                                           repository.appendingPathComponent("Tests/Corpus/mesh")])
         let encoder = JSONEncoder()
         return try decoded.objects.map { object in
             try JSONDecoder().decode(JSONValue.self, from: encoder.encode(object.object.encodable))

@@ -2,6 +2,7 @@ import EnvoyAPI
 import Foundation
 import KubernetesAPI
 import MeshAPI
+import SwiftProtobuf
 import Testing
 @testable import Translator
 
@@ -69,5 +70,59 @@ import Testing
         #expect(addresses == ["10.1.0.1", "10.1.0.2", "10.1.0.8"], "the slice with port -5 and the bad addresses are left out")
         #expect(resources.findings.contains { $0.contains("EndpointSlice default/reviews-negative: ports[0].port left out") }, "\(resources.findings)")
         #expect(resources.findings.contains { $0.contains("EndpointSlice default/reviews-addresses: endpoints[0].addresses[0] left out") })
+    }
+
+    /// Found by the property test: `tls: {}` on an HTTPS server sent Envoy a TlsCertificate with
+    /// empty file names, and Envoy rejected the whole listener update.
+    @Test func aTerminatingServerWithoutACertificateIsLeftOut() {
+        let resources = RouteFixtures.gateway("""
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: web, namespace: istio-system}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 80, name: http, protocol: HTTP}
+                hosts: ["*"]
+              - port: {number: 443, name: https, protocol: HTTPS}
+                hosts: ["*"]
+                tls: {}
+            """)
+        #expect(resources.listeners.map(\.name) == ["0.0.0.0_8080"], "the plain HTTP server is still served")
+        #expect(resources.findings.contains { $0.contains("spec.servers[1]") && $0.contains("terminating TLS needs credentialName") }, "\(resources.findings)")
+    }
+
+    /// A credential whose key belongs to another certificate is not served, and the server naming it says why.
+    @Test func aCredentialThatDoesNotParseIsNotServed() throws {
+        let certificate = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+        let key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+        let resources = RouteFixtures.gateway("""
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: bad-credential, namespace: istio-system}
+            type: kubernetes.io/tls
+            data: {tls.crt: \(Data(certificate.utf8).base64EncodedString()), tls.key: \(Data(key.utf8).base64EncodedString())}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: web, namespace: istio-system}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 443, name: https, protocol: HTTPS}
+                hosts: ["*"]
+                tls: {mode: SIMPLE, credentialName: bad-credential}
+            """)
+        #expect(resources.secrets.isEmpty, "the credential is not served")
+        #expect(resources.listeners.isEmpty)
+        #expect(resources.findings.contains { $0.contains(#"credentialName bad-credential: Secret data["tls.crt"]: PEM block 1 is not an X.509 certificate"#) }, "\(resources.findings)")
+    }
+
+    /// Found by the property test: `abort: {}` sent Envoy a FaultAbort without an error type, and
+    /// Envoy rejected the route configuration.
+    @Test func anAbortWithoutAnErrorTypeIsNotSent() throws {
+        let fault = try #require(FaultTranslator.perRouteConfig(HTTPFaultInjection(delay: nil, abort: HTTPFaultInjection.Abort())))
+        let config = try Envoy_Extensions_Filters_Http_Fault_V3_HTTPFault(unpackingAny: fault)
+        #expect(!config.hasAbort)
     }
 }
