@@ -97,6 +97,9 @@ let package = Package(
             dependencies: [
                 "KubernetesAPI",
                 .product(name: "Yams", package: "Yams"),
+                // TLS Secrets are checked where they enter: PEM that parses, a key matching its certificate.
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -210,7 +213,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshAPITests",
-            dependencies: ["MeshAPI", "KubernetesAPI", .product(name: "Yams", package: "Yams")],
+            dependencies: ["MeshAPI", "KubernetesAPI", .product(name: "Yams", package: "Yams"),
+                           .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -268,7 +272,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer", "EnvoyAPI",
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "Translator", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer", "EnvoyAPI",
                                                         .product(name: "Yams", package: "Yams"),
                                                         .product(name: "GRPCCore", package: "grpc-swift-2"),
                                                         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],

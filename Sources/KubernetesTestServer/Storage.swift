@@ -281,7 +281,8 @@ actor APIStore {
     /// Schema defaulting, pruning (or, under strict validation, rejection) of unknown fields and validation.
     private func admit(_ object: JSONValue, _ scope: RequestScope, options: WriteOptions, name: String) throws(APIError) -> JSONValue {
         var result = object
-        let labelCauses = labelProblems(object)
+        if let message = BuiltInValidation.undecodableSecret(object, resource: scope.resource) { throw .badRequest(message) }
+        let labelCauses = labelProblems(object) + BuiltInValidation.causes(object, resource: scope.resource)
         if !labelCauses.isEmpty { throw .invalid(scope.resource, name: name, causes: labelCauses) }
         if scope.resource.group == "apiextensions.k8s.io" {
             let causes = CustomResources.validate(result)

@@ -129,8 +129,8 @@ enum ConnectionPoolPolicy {
         if let keepalive = pool?.tcp?.tcpKeepalive {
             var options = Envoy_Config_Core_V3_TcpKeepalive()
             if let probes = keepalive.probes { options.keepaliveProbes = Google_Protobuf_UInt32Value(probes) }
-            if let time = keepalive.time { options.keepaliveTime = Google_Protobuf_UInt32Value(UInt32(time.nanoseconds / 1_000_000_000)) }
-            if let interval = keepalive.interval { options.keepaliveInterval = Google_Protobuf_UInt32Value(UInt32(interval.nanoseconds / 1_000_000_000)) }
+            if let time = keepalive.time { options.keepaliveTime = Google_Protobuf_UInt32Value(UInt32(clamping: time.nanoseconds / 1_000_000_000)) }
+            if let interval = keepalive.interval { options.keepaliveInterval = Google_Protobuf_UInt32Value(UInt32(clamping: interval.nanoseconds / 1_000_000_000)) }
             cluster.upstreamConnectionOptions.tcpKeepalive = options
         }
 

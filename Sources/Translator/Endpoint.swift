@@ -36,12 +36,12 @@ public enum EndpointTranslator {
             locality.lbEndpoints = members.map { endpoint in
                 var lbEndpoint = Envoy_Config_Endpoint_V3_LbEndpoint()
                 lbEndpoint.endpoint.address.socketAddress.address = endpoint.address
-                lbEndpoint.endpoint.address.socketAddress.portValue = UInt32(endpoint.port)
+                lbEndpoint.endpoint.address.socketAddress.portValue = UInt32(clamping: endpoint.port)
                 lbEndpoint.healthStatus = endpoint.draining ? .draining : .healthy
                 return lbEndpoint
             }
             // Locality-weighted balancing needs a weight on every locality; its share of endpoints.
-            locality.loadBalancingWeight = Google_Protobuf_UInt32Value(UInt32(members.count))
+            locality.loadBalancingWeight = Google_Protobuf_UInt32Value(UInt32(clamping: members.count))
             return locality
         }
         return assignment

@@ -13,10 +13,12 @@ enum FaultTranslator {
             faultDelay.percentage = fraction(delay.percentage?.value ?? delay.percent.map(Double.init) ?? 100)
             config.delay = faultDelay
         }
-        if let abort = fault.abort {
+        // Envoy requires an error type; an abort without one is ignored (validation warns: "abort
+        // configured, but error type not set"), as istiod ignores it.
+        if let abort = fault.abort, abort.httpStatus != nil || abort.grpcStatus != nil {
             var faultAbort = Envoy_Extensions_Filters_Http_Fault_V3_FaultAbort()
             if let status = abort.httpStatus {
-                faultAbort.httpStatus = UInt32(status)
+                faultAbort.httpStatus = UInt32(clamping: status)
             } else if let grpc = abort.grpcStatus {
                 faultAbort.grpcStatus = GRPCStatusCode.number(grpc)
             }

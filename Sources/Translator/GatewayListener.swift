@@ -48,6 +48,12 @@ public enum GatewayTranslator {
                 case .istioMutual: return .unsupported("ISTIO_MUTUAL is not supported on gateways")
                 }
             } ?? nil
+            // Terminating TLS with nothing to serve would send Envoy a TlsCertificate whose file names
+            // are empty, and Envoy rejects the whole listener update for it (issue #15).
+            if terminating == nil, let tls = server.tls, ["HTTPS", "TLS"].contains(proto), !Self.hasCertificateSource(tls) {
+                self = .unsupported("tls: terminating TLS needs credentialName, or serverCertificate and privateKey")
+                return
+            }
             switch proto {
             case "HTTP", "HTTP2", "GRPC", "GRPC-WEB":
                 self = .http
@@ -58,6 +64,13 @@ public enum GatewayTranslator {
             default:
                 self = .tcp
             }
+        }
+
+        /// Whether the settings name a certificate to serve: a credential (SDS) or both files.
+        static func hasCertificateSource(_ tls: ServerTLSSettings) -> Bool {
+            // (A `tlsCertificates` list is not translated: only credentials and the two file fields are.)
+            if !(tls.credentialName ?? "").isEmpty || !(tls.credentialNames ?? []).isEmpty { return true }
+            return !(tls.serverCertificate ?? "").isEmpty && !(tls.privateKey ?? "").isEmpty
         }
     }
 

@@ -150,7 +150,7 @@ public enum ListenerTranslator {
     static func socketAddress(_ host: String, _ port: Int) -> Envoy_Config_Core_V3_Address {
         var address = Envoy_Config_Core_V3_Address()
         address.socketAddress.address = host
-        address.socketAddress.portValue = UInt32(port)
+        address.socketAddress.portValue = UInt32(clamping: port)
         return address
     }
 }

@@ -5,12 +5,23 @@ import MeshAPI
 /// only objects that pass validation, looked up by what translation asks for. An invalid
 /// object is left out here and never stops the others from translating.
 public struct MeshIndex: Sendable {
-    /// A Service port with its protocol as Istio selects it.
+    /// A Service port with its protocol as Istio selects it. Only a port Envoy accepts
+    /// (1...65535, and a numeric targetPort in that range) can be built, so no translator
+    /// converting it to a protobuf `UInt32` can trap.
     public struct ServicePort: Sendable, Hashable {
         public var name: String
-        public var port: Int
-        public var targetPort: IntOrString?
+        public private(set) var port: Int
+        public private(set) var targetPort: IntOrString?
         public var protocolKind: PortProtocol
+
+        init?(name: String, port: Int, targetPort: IntOrString?, protocolKind: PortProtocol) {
+            guard KubernetesValues.isPort(port) else { return nil }
+            if case .int(let number)? = targetPort, !KubernetesValues.isPort(number) { return nil }
+            self.name = name
+            self.port = port
+            self.targetPort = targetPort
+            self.protocolKind = protocolKind
+        }
     }
 
     /// A Service as the mesh sees it.
@@ -23,7 +34,8 @@ public struct MeshIndex: Sendable {
         public var clusterIP: String?
     }
 
-    /// One endpoint of a service port.
+    /// One endpoint of a service port: an IP address and a port in 1...65535 (the index
+    /// leaves out any other).
     public struct EndpointEntry: Sendable, Hashable {
         public var address: String
         public var port: Int
@@ -54,6 +66,10 @@ public struct MeshIndex: Sendable {
     private let endpointsByServicePort: [HostPort: [EndpointEntry]]
     /// Names of invalid objects left out, with why (for status and `render` diagnostics).
     public let leftOut: [(kind: MeshKind, name: NamespacedName, reason: String)]
+    /// Errors in Services, EndpointSlices, Pods and Secrets, each naming the part left out by its
+    /// field path (a port, an endpoint address, a cluster IP, a credential): the rest of the
+    /// object is still served.
+    public let partsLeftOut: [ValidationFinding]
 
     public var domainSuffix: String { snapshot.domainSuffix }
     /// Clusters and endpoints already built from this index (or still valid from the previous one).
@@ -128,6 +144,8 @@ public struct MeshIndex: Sendable {
         gateways = previous.gateways
         destinationRulesByHost = previous.destinationRulesByHost
         leftOut = previous.leftOut
+        // Services are as before; slices, Pods and Secrets may not be.
+        partsLeftOut = previous.partsLeftOut.filter { $0.kind == .service } + Self.partsLeftOut(snapshot, kinds: [.endpointSlice, .pod, .secret])
         matchesSourceLabels = previous.matchesSourceLabels
     }
 
@@ -214,12 +232,18 @@ public struct MeshIndex: Sendable {
         for service in snapshot.services {
             let key = MeshSnapshot.key(service.metadata)
             let fqdn = MeshSnapshot.serviceHost(name: key.name, namespace: key.namespace, domainSuffix: snapshot.domainSuffix)
-            let ports = (service.spec?.ports ?? []).map { port in
-                ServicePort(name: port.name ?? "", port: Int(port.port), targetPort: port.targetPort,
-                            protocolKind: PortProtocol(name: port.name, appProtocol: port.appProtocol, transport: port.protocol))
+            // A port out of range, or one repeating an earlier number, is left out (each Envoy
+            // rejects a listener update with a port above 65535, or two clusters of one name).
+            var numbers: Set<Int> = []
+            let ports = (service.spec?.ports ?? []).compactMap { port -> ServicePort? in
+                guard let entry = ServicePort(name: port.name ?? "", port: Int(port.port), targetPort: port.targetPort,
+                                              protocolKind: PortProtocol(name: port.name, appProtocol: port.appProtocol, transport: port.protocol)),
+                      numbers.insert(entry.port).inserted else { return nil }
+                return entry
             }
+            let clusterIP = service.spec?.clusterIP.flatMap { $0.isEmpty || $0 == "None" || KubernetesValues.isIP($0) ? $0 : nil }
             services[fqdn] = ServiceEntry(name: key.name, namespace: key.namespace, fqdn: fqdn, ports: ports,
-                                          selector: service.spec?.selector, clusterIP: service.spec?.clusterIP)
+                                          selector: service.spec?.selector, clusterIP: clusterIP)
         }
         self.services = services
         serviceOrder = services.keys.sorted()
@@ -263,7 +287,20 @@ public struct MeshIndex: Sendable {
         endpointChanges = nil
         changesOnlyEndpoints = false
         self.leftOut = leftOut
+        partsLeftOut = Self.partsLeftOut(snapshot, kinds: [.service, .endpointSlice, .pod, .secret])
         matchesSourceLabels = Self.matchesSourceLabels(snapshot)
+    }
+
+    /// The error findings of the Kubernetes objects of these kinds: each names a part the index leaves out.
+    private static func partsLeftOut(_ snapshot: MeshSnapshot, kinds: Set<MeshKind>) -> [ValidationFinding] {
+        var objects: [MeshObject] = []
+        if kinds.contains(.service) { objects += snapshot.services.map(MeshObject.service) }
+        if kinds.contains(.endpointSlice) { objects += snapshot.endpointSlices.map(MeshObject.endpointSlice) }
+        if kinds.contains(.pod) { objects += snapshot.pods.map(MeshObject.pod) }
+        if kinds.contains(.secret) { objects += snapshot.secrets.map(MeshObject.secret) }
+        return objects.flatMap { object in
+            snapshot.validation(of: object).filter { $0.level == .error || ($0.kind == .endpointSlice && $0.fieldPath == "addressType") }
+        }
     }
 
     /// `namespace/name` of a gateway reference written in a VirtualService in `namespace`.
@@ -364,9 +401,10 @@ public struct MeshIndex: Sendable {
             guard let serviceName = slice.serviceName else { continue }
             let namespace = MeshSnapshot.key(slice.metadata).namespace
             let fqdn = MeshSnapshot.serviceHost(name: serviceName, namespace: namespace, domainSuffix: snapshot.domainSuffix)
-            guard let service = services[fqdn] else { continue }
+            // Envoy's EDS takes IP addresses only: an FQDN slice (or an unknown type) is not served.
+            guard let service = services[fqdn], slice.addressType == "IPv4" || slice.addressType == "IPv6" else { continue }
             for slicePort in slice.ports ?? [] {
-                guard let number = slicePort.port else { continue }
+                guard let number = slicePort.port, KubernetesValues.isPort(number) else { continue }
                 let portName = slicePort.name ?? ""
                 guard let servicePort = service.ports.first(where: { $0.name == portName }) ?? (service.ports.count == 1 ? service.ports.first : nil) else { continue }
                 for endpoint in slice.endpoints ?? [] {
@@ -380,7 +418,8 @@ public struct MeshIndex: Sendable {
                         labels = pod.metadata.labels ?? [:]
                         nodeName = nodeName ?? pod.spec?.nodeName
                     }
-                    for address in endpoint.addresses {
+                    for address in endpoint.addresses
+                    where KubernetesValues.endpointAddressProblem(address, addressType: slice.addressType) == nil {
                         let byIP = labels.isEmpty ? podsByIP["\(namespace)/\(address)"] : nil
                         let podLabels = byIP?.labels ?? labels
                         let nodeLabels = (nodeName ?? byIP?.node).flatMap { snapshot.node(named: $0)?.metadata.labels } ?? [:]

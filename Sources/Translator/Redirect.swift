@@ -14,7 +14,7 @@ enum RedirectTranslator {
         if let port = redirect.port {
             action.portRedirect = port
         } else if redirect.derivePort == .fromRequestPort, let requestPort {
-            action.portRedirect = UInt32(requestPort)
+            action.portRedirect = UInt32(clamping: requestPort)
         }
         if let scheme = redirect.scheme { action.schemeRedirect = scheme }
         action.responseCode = responseCode(redirect.redirectCode)

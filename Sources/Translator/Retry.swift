@@ -30,7 +30,7 @@ enum RetryTranslator {
     static func build(_ retries: HTTPRetry?, consistentHash: Bool) -> Envoy_Config_Route_V3_RetryPolicy? {
         if let attempts = retries?.attempts, attempts <= 0 { return nil }
         var policy = Envoy_Config_Route_V3_RetryPolicy()
-        policy.numRetries = Google_Protobuf_UInt32Value(UInt32(retries?.attempts ?? 2))
+        policy.numRetries = Google_Protobuf_UInt32Value(UInt32(clamping: retries?.attempts ?? 2))
         var tokens: [String] = []
         var codes: [UInt32] = []
         for token in (retries?.retryOn ?? defaultRetryOn).split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !token.isEmpty {

@@ -40,7 +40,16 @@ enum SecretTranslator {
             throw Missing(description: "credentialName \(credential): no Secret \(credential) in namespace \(namespaces.joined(separator: " or "))")
         }
         guard let certificate = value(secret, certificateKeys), let key = value(secret, privateKeyKeys) else {
+            let undecodable = [TLSCredential.entry(secret, certificateKeys), TLSCredential.entry(secret, privateKeyKeys)]
+                .compactMap { $0 }.first { $0.bytes == nil }
+            if let undecodable {
+                throw Missing(description: "credentialName \(credential): Secret \(undecodable.path) is not valid base64")
+            }
             throw Missing(description: "credentialName \(credential): the Secret has no tls.crt and tls.key")
+        }
+        // Envoy rejects the whole SDS update for PEM that does not parse or a key of another certificate.
+        if let problem = TLSCredential.problems(in: secret).first {
+            throw Missing(description: "credentialName \(credential): Secret \(problem.fieldPath): \(problem.message)")
         }
         var result: [Envoy_Extensions_TransportSockets_Tls_V3_Secret] = []
         var serving = Envoy_Extensions_TransportSockets_Tls_V3_Secret()
@@ -57,6 +66,9 @@ enum SecretTranslator {
             }
             guard let ca else {
                 throw Missing(description: "credentialName \(credential): MUTUAL TLS needs a CA (ca.crt in the Secret or a Secret \(credential)-cacert)")
+            }
+            if let problem = TLSCredential.certificateChainProblem(ca) {
+                throw Missing(description: "credentialName \(credential): the CA certificate: \(problem)")
             }
             var validation = Envoy_Extensions_TransportSockets_Tls_V3_Secret()
             validation.name = caName

@@ -70,6 +70,7 @@ public enum Translator {
             outbound.contains(name) || (proxy.kind == .sidecar && name == PassthroughCluster.name)
         }
         resources.findings += index.leftOut.map { "\($0.kind.rawValue) \($0.name) left out: \($0.reason)" }
+        resources.findings += index.partsLeftOut.map { "\($0.kind.rawValue) \(NamespacedName(namespace: $0.namespace ?? MeshSnapshot.defaultNamespace, name: $0.name ?? "")): \($0.fieldPath) left out: \($0.message)" }
         resources.sort()
         // Clusters are in name order now, and so are these and their assignments.
         resources.endpointClusters = resources.clusters.filter { $0.type == .eds }.map(\.name)

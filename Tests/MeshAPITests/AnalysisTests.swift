@@ -76,8 +76,8 @@ import Testing
         metadata: {name: bookinfo-cert, namespace: istio-system}
         type: kubernetes.io/tls
         stringData:
-          tls.crt: "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"
-          tls.key: "-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----\\n"
+          tls.crt: "\(TestCredential.quoted(TestCredential.certificate))"
+          tls.key: "\(TestCredential.quoted(TestCredential.key))"
 
         """
 

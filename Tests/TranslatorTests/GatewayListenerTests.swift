@@ -109,18 +109,19 @@ enum RouteFixtures {
         return (process.terminationStatus, text)
     }
 
-    /// A `kubernetes.io/tls` Secret with base64 data.
+    /// A `kubernetes.io/tls` Secret with base64 data: a real certificate and key (``TestCredentials``).
     static func tlsSecret(_ name: String, namespace: String, withCA: Bool) -> String {
         func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+        let credential = TestCredentials.credential(for: name)
         return """
             apiVersion: v1
             kind: Secret
             metadata: {name: \(name), namespace: \(namespace)}
             type: kubernetes.io/tls
             data:
-              tls.crt: \(b64("CERT-\(name)"))
-              tls.key: \(b64("KEY-\(name)"))
-            \(withCA ? "  ca.crt: \(b64("CA-\(name)"))" : "")
+              tls.crt: \(b64(credential.certificate))
+              tls.key: \(b64(credential.key))
+            \(withCA ? "  ca.crt: \(b64(credential.ca))" : "")
 
             """
     }
@@ -214,10 +215,10 @@ enum RouteFixtures {
         let resources = RouteFixtures.gateway(Self.gateway)
         #expect(resources.secrets.map(\.name) == ["kubernetes://admin-cert", "kubernetes://admin-cert-cacert", "kubernetes://shop-cert"])
         let shop = try #require(resources.secrets.first { $0.name == "kubernetes://shop-cert" })
-        #expect(shop.tlsCertificate.certificateChain.inlineBytes == Data("CERT-shop-cert".utf8))
-        #expect(shop.tlsCertificate.privateKey.inlineBytes == Data("KEY-shop-cert".utf8))
+        #expect(shop.tlsCertificate.certificateChain.inlineBytes == Data(TestCredentials.credential(for: "shop-cert").certificate.utf8))
+        #expect(shop.tlsCertificate.privateKey.inlineBytes == Data(TestCredentials.credential(for: "shop-cert").key.utf8))
         let ca = try #require(resources.secrets.first { $0.name == "kubernetes://admin-cert-cacert" })
-        #expect(ca.validationContext.trustedCa.inlineBytes == Data("CA-admin-cert".utf8))
+        #expect(ca.validationContext.trustedCa.inlineBytes == Data(TestCredentials.credential(for: "admin-cert").ca.utf8))
     }
 
     @Test func aCACanComeFromASeparateCacertSecret() throws {
@@ -226,7 +227,7 @@ enum RouteFixtures {
             + "---\n" + RouteFixtures.tlsSecret("other-cert-cacert", namespace: "istio-system", withCA: true)
         let resources = RouteFixtures.gateway(yaml)
         let ca = try #require(resources.secrets.first { $0.name == "kubernetes://other-cert-cacert" })
-        #expect(ca.validationContext.trustedCa.inlineBytes == Data("CA-other-cert-cacert".utf8))
+        #expect(ca.validationContext.trustedCa.inlineBytes == Data(TestCredentials.credential(for: "other-cert-cacert").ca.utf8))
     }
 
     @Test func aServerWhoseSecretIsMissingOrInAnotherNamespaceIsLeftOutWithAFinding() throws {

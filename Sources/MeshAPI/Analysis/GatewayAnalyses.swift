@@ -138,10 +138,12 @@ struct GatewayCredentialAnalysis: MeshAnalysis {
                     }
                     let needsCA = tls.mode == .mutual
                     let caSecret = context.snapshot.secret(namespace: MeshSnapshot.key(secret.metadata).namespace, name: "\(name)-cacert")
+                    let invalid = "The credential referenced by the Gateway \(gateway.namespacedName.name) in namespace \(gateway.namespacedName.namespace) is invalid, which can cause the traffic not to work as expected."
                     if !Self.holdsCertificateAndKey(secret) || (needsCA && !Self.holdsCA(secret) && !(caSecret.map(Self.holdsCA) ?? false)) {
-                        findings.append(gateway.finding(
-                            .invalidGatewayCredential, path,
-                            "The credential referenced by the Gateway \(gateway.namespacedName.name) in namespace \(gateway.namespacedName.namespace) is invalid, which can cause the traffic not to work as expected."))
+                        findings.append(gateway.finding(.invalidGatewayCredential, path, invalid))
+                    } else if let problem = TLSCredential.problems(in: secret).first {
+                        // PEM that does not parse, or a key of another certificate: not served.
+                        findings.append(gateway.finding(.invalidGatewayCredential, path, "\(invalid) Secret \(name) \(problem.fieldPath): \(problem.message)"))
                     }
                 }
             }

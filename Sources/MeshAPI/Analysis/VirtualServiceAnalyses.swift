@@ -62,8 +62,10 @@ extension VirtualService {
 struct ValidationAnalysis: MeshAnalysis {
     func analyze(_ context: AnalysisContext, into findings: inout [AnalysisFinding]) {
         let snapshot = context.snapshot
+        // The Kubernetes objects too: a bad port or address there is left out of translation.
         let objects = snapshot.virtualServices.map(MeshObject.virtualService) + snapshot.destinationRules.map(MeshObject.destinationRule)
-            + snapshot.gateways.map(MeshObject.gateway)
+            + snapshot.gateways.map(MeshObject.gateway) + snapshot.services.map(MeshObject.service)
+            + snapshot.endpointSlices.map(MeshObject.endpointSlice) + snapshot.pods.map(MeshObject.pod) + snapshot.secrets.map(MeshObject.secret)
         for object in objects {
             for finding in snapshot.validation(of: object) {
                 findings.append(Self.classify(finding))

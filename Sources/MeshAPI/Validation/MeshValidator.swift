@@ -1,16 +1,29 @@
+import KubernetesAPI
+
 /// Validates Istio objects the way Istio's admission webhook does, as pure functions.
 ///
 /// Each finding names the object, the field path and a message; an object is valid iff
-/// no finding has level `.error`. Kubernetes kinds (Service, Pod, ...) are not validated:
-/// the API server already did.
+/// no finding has level `.error`. Services, EndpointSlices, Pods and Secrets are checked as
+/// kube-apiserver checks them, for the values that reach Envoy: objects read from files never
+/// met an API server, and one bad port must not trap the translator.
 public enum MeshValidator {
     public static func validate(_ object: MeshObject) -> [ValidationFinding] {
         switch object {
         case .virtualService(let value): validate(value)
         case .destinationRule(let value): validate(value)
         case .gateway(let value): validate(value)
-        case .service, .endpointSlice, .pod, .secret, .namespace, .node: []
+        case .service(let value): validate(kubernetes: .service, value.metadata) { KubernetesRules.validate(value, into: &$0) }
+        case .endpointSlice(let value): validate(kubernetes: .endpointSlice, value.metadata) { KubernetesRules.validate(value, into: &$0) }
+        case .pod(let value): validate(kubernetes: .pod, value.metadata) { KubernetesRules.validate(value, into: &$0) }
+        case .secret(let value): validate(kubernetes: .secret, value.metadata) { KubernetesRules.validate(value, into: &$0) }
+        case .namespace, .node: []
         }
+    }
+
+    private static func validate(kubernetes kind: MeshKind, _ metadata: ObjectMeta, _ rules: (inout FindingCollector) -> Void) -> [ValidationFinding] {
+        var collector = FindingCollector(kind: kind, namespace: metadata.namespace, name: metadata.name)
+        rules(&collector)
+        return collector.findings
     }
 
     public static func validate(_ objects: [MeshObject]) -> [ValidationFinding] {

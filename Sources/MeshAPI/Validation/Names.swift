@@ -1,4 +1,5 @@
 import Foundation
+import KubernetesAPI
 
 /// Name, host, label and address syntax as Kubernetes and Istio define them.
 enum Names {
@@ -197,41 +198,9 @@ enum Names {
 
     // MARK: Addresses
 
-    static func isIPv4(_ text: some StringProtocol) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return false }
-        return parts.allSatisfy { part in
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), part.allSatisfy(\.isNumber), let value = Int(part) else { return false }
-            return value <= 255 && !(part.count > 1 && part.first == "0")
-        }
-    }
+    static func isIPv4(_ text: some StringProtocol) -> Bool { KubernetesValues.isIPv4(text) }
 
-    static func isIPv6(_ text: some StringProtocol) -> Bool {
-        var body = Substring(text)
-        if let percent = body.firstIndex(of: "%") { body = body[..<percent] }
-        guard body.contains(":"), body.count >= 2, !body.contains(":::") else { return false }
-        let doubleColons = body.components(separatedBy: "::").count - 1
-        guard doubleColons <= 1 else { return false }
-        var groups = body.split(separator: ":", omittingEmptySubsequences: false)
-        // Leading or trailing "::" yields empty groups at the ends.
-        if body.hasPrefix("::") { groups.removeFirst() }
-        if body.hasSuffix("::") { groups.removeLast() }
-        var count = 0
-        for (index, group) in groups.enumerated() {
-            if group.isEmpty {
-                if doubleColons == 1 { continue }
-                return false
-            }
-            if index == groups.count - 1, group.contains("." as Character) {
-                guard isIPv4(group) else { return false }
-                count += 2
-                continue
-            }
-            guard group.count <= 4, group.allSatisfy(\.isHexDigit) else { return false }
-            count += 1
-        }
-        return doubleColons == 1 ? count < 8 : count == 8
-    }
+    static func isIPv6(_ text: some StringProtocol) -> Bool { KubernetesValues.isIPv6(text, allowingZone: true) }
 
     static func isIPAddress(_ text: some StringProtocol) -> Bool { isIPv4(text) || isIPv6(text) }
 

@@ -234,7 +234,7 @@ struct VirtualServiceRules {
             let kinds = [abort.httpStatus != nil, abort.grpcStatus != nil, abort.http2Error != nil].filter { $0 }.count
             if kinds > 1 { out.error(abortPath, "only one of httpStatus, grpcStatus or http2Error may be set") }
             if let status = abort.httpStatus {
-                if status < 200 || status > 600 { out.error(abortPath / "httpStatus", "HTTP status \(status) is not in range 200-599") }
+                if status < 200 || status > 599 { out.error(abortPath / "httpStatus", "HTTP status \(status) is not in range 200-599") }
             } else if let status = abort.grpcStatus {
                 if !grpcStatuses.contains(status) {
                     out.error(abortPath / "grpcStatus", "gRPC status \"\(status)\" is not supported. See https://github.com/grpc/grpc/blob/master/doc/statuscodes.md for a list of supported codes, for example 'NOT_FOUND'")
@@ -312,7 +312,7 @@ struct VirtualServiceRules {
             }
         }
         let status = Int64(response.status ?? 0)
-        if status < 200 || status > 600 { out.error(path / "status", "HTTP status \(status) is not in range 200-599") }
+        if status < 200 || status > 599 { out.error(path / "status", "HTTP status \(status) is not in range 200-599") }
     }
 
     static func isBase64(_ text: String) -> Bool {

@@ -46,6 +46,7 @@ public final class ClusterRunner: ServiceLifecycle.Service, Sendable {
         logger.info("caches synced", metadata: ["objects": "\(cache.kinds.reduce(0) { $0 + cache.count($1.mesh) })"])
         var compiler = MeshCompiler(domainSuffix: domainSuffix)
         var invalid: Set<MeshObjectKey> = []
+        var partsLeftOut: Set<ValidationFinding> = []
         var changes = cache.changes.makeAsyncIterator()
         var first = true
         while !Task.isCancelled {
@@ -55,6 +56,7 @@ public final class ClusterRunner: ServiceLifecycle.Service, Sendable {
             let compilation = compiler.compile(objects)
             invalid = report(compilation, previouslyInvalid: invalid)
             let scope = generator.update(compilation.snapshot)
+            partsLeftOut = report(generator.index.partsLeftOut, previously: partsLeftOut)
             let published = await snapshotCache.generation
             board.record(compilation.evaluations, publishedGeneration: published)
             await debouncer.changed(scope)
@@ -84,6 +86,20 @@ public final class ClusterRunner: ServiceLifecycle.Service, Sendable {
             }
         }
         return invalid
+    }
+
+    /// Logs each part of a Service, EndpointSlice, Pod or Secret left out of translation (a port out
+    /// of range, an address that is not an IP, a credential that does not parse) once, when it
+    /// appears: these kinds get no status from Coxswain, so the log is where the user sees it.
+    private func report(_ findings: [ValidationFinding], previously: Set<ValidationFinding>) -> Set<ValidationFinding> {
+        let current = Set(findings)
+        for finding in findings where !previously.contains(finding) {
+            logger.warning("part of an object left out of translation; the rest is still served", metadata: [
+                "kind": "\(finding.kind.rawValue)", "namespace": "\(finding.namespace ?? MeshSnapshot.defaultNamespace)",
+                "name": "\(finding.name ?? "")", "field": "\(finding.fieldPath)", "error": "\(finding.message)",
+            ])
+        }
+        return current
     }
 }
 
