@@ -232,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TranslatorTests",
-            dependencies: ["Translator", "MeshAPI", "EnvoyAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Translator", "MeshAPI", "EnvoyAPI", "CoxswainTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
@@ -272,7 +272,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "Translator", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer", "EnvoyAPI",
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "Translator", "CoxswainTestSupport", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer", "EnvoyAPI",
                                                         .product(name: "Yams", package: "Yams"),
                                                         .product(name: "GRPCCore", package: "grpc-swift-2"),
                                                         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],

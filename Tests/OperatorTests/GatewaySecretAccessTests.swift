@@ -1,4 +1,6 @@
+import CoxswainTestSupport
 import EnvoyAPI
+import Foundation
 import MeshAPI
 import SwiftProtobuf
 import Testing
@@ -31,7 +33,7 @@ import XDSServer
             kind: Secret
             metadata: {name: shop-cert, namespace: istio-system}
             type: kubernetes.io/tls
-            data: {tls.crt: Q0VSVA==, tls.key: S0VZ}
+            data: {tls.crt: \(Data(TestCredentials.credential(for: "shop-cert").certificate.utf8).base64EncodedString()), tls.key: \(Data(TestCredentials.credential(for: "shop-cert").key.utf8).base64EncodedString())}
             ---
             apiVersion: v1
             kind: Service

@@ -1,3 +1,4 @@
+import CoxswainTestSupport
 import EnvoyAPI
 import Foundation
 import GRPCCore
@@ -135,7 +136,7 @@ import XDSServer
         try await Self.withServer(.tls(clientCA: true), certificates: certificates) { port, registry in
             let served = try await Self.fetch(try Self.client(port: port, certificates: certificates, identity: "ingress"), registry: registry)
             #expect(served.listeners == ["0.0.0.0_8443"])
-            #expect(served.privateKey == Data("KEY".utf8))
+            #expect(served.privateKey == Data(TestCredentials.credential(for: "shop-cert").key.utf8))
             #expect(served.withheld == nil)
         }
     }
@@ -182,7 +183,7 @@ import XDSServer
     @Test(.timeLimit(.minutes(2))) func thePlaintextPortServesKeysWhenExplicitlyInsecure() async throws {
         try await Self.withServer(.plaintext(servePrivateKeys: true), certificates: URL(fileURLWithPath: "/")) { port, registry in
             let served = try await Self.fetch(try Self.client(port: port, certificates: nil, identity: nil), registry: registry)
-            #expect(served.privateKey == Data("KEY".utf8))
+            #expect(served.privateKey == Data(TestCredentials.credential(for: "shop-cert").key.utf8))
         }
     }
 }

@@ -1,3 +1,4 @@
+import CoxswainTestSupport
 import EnvoyAPI
 import Foundation
 import MeshAPI

@@ -4,8 +4,8 @@ import Foundation
 /// credentials are checked where they enter (PEM that parses, a key matching its certificate),
 /// so Secrets in tests must hold real ones. Distinct pairs keep tests able to tell which Secret's
 /// bytes went where.
-enum TestCredentials {
-    static let pairs: [(certificate: String, key: String)] = [
+public enum TestCredentials {
+    public static let pairs: [(certificate: String, key: String)] = [
         (certificate: """
             -----BEGIN CERTIFICATE-----
             MIIBkjCCATegAwIBAgIUTJ4uYshDquk4i2usX7YvJkd/SikwCgYIKoZIzj0EAwIw
@@ -69,7 +69,7 @@ enum TestCredentials {
     ]
 
     /// The pair a Secret of this name holds (stable per name), and the certificate its `ca.crt` holds.
-    static func credential(for name: String) -> (certificate: String, key: String, ca: String) {
+    public static func credential(for name: String) -> (certificate: String, key: String, ca: String) {
         let position = name.utf8.reduce(0) { $0 + Int($1) } % pairs.count
         return (pairs[position].certificate + "\n", pairs[position].key + "\n", pairs[(position + 1) % pairs.count].certificate + "\n")
     }
