@@ -213,7 +213,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshAPITests",
-            dependencies: ["MeshAPI", "KubernetesAPI", .product(name: "Yams", package: "Yams"),
+            dependencies: ["MeshAPI", "KubernetesAPI", "CoxswainTestSupport", .product(name: "Yams", package: "Yams"),
                            .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
