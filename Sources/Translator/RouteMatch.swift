@@ -55,10 +55,13 @@ enum RouteMatchTranslator {
         return matcher
     }
 
+    /// nil when any value matches: an empty StringMatch, and an empty prefix (which every value
+    /// has, and which Envoy's `StringMatcher.prefix` refuses: `min_len: 1`), both "present".
     static func stringMatcher(_ value: StringMatch) -> Envoy_Type_Matcher_V3_StringMatcher? {
         var matcher = Envoy_Type_Matcher_V3_StringMatcher()
         switch value.kind {
         case .exact(let exact)?: matcher.exact = exact
+        case .prefix(let prefix)? where prefix.isEmpty: return nil
         case .prefix(let prefix)?: matcher.prefix = prefix
         case .regex(let regex)?: matcher.safeRegex = regexMatcher(regex)
         case nil: return nil

@@ -7,6 +7,9 @@ import SwiftProtobuf
 /// socket with an UpstreamTlsContext. Certificates come from files on the proxy or, with
 /// `credentialName`, from SDS secrets named as Istio names them.
 enum UpstreamTLS {
+    /// The proxy image's bundle of public roots (Debian's, as in Istio's proxy image).
+    static let systemRootBundle = "/etc/ssl/certs/ca-certificates.crt"
+
     static func apply(_ settings: ClientTLSSettings?, host: String, to cluster: inout Envoy_Config_Cluster_V3_Cluster) {
         guard let settings, let mode = settings.mode, mode == .simple || mode == .mutual else {
             // DISABLE needs nothing; ISTIO_MUTUAL needs Istio's mesh CA, which Coxswain does not run.
@@ -47,6 +50,12 @@ enum UpstreamTLS {
                 }
             }
             validates = true
+            // Envoy refuses SAN checks without roots to chain to ("SAN-based verification of peer
+            // certificates without trusted CA is insecure and not allowed"): with no CA given, the
+            // names are checked against the system's roots, as Istio (1.21+) verifies by default.
+            if common.validationContextSdsSecretConfig.name.isEmpty, !validation.hasTrustedCa {
+                validation.trustedCa = .file(systemRootBundle)
+            }
         }
         if validates, common.validationContextSdsSecretConfig.name.isEmpty {
             common.validationContext = validation

@@ -16,6 +16,7 @@ public enum VirtualHostTranslator {
                 virtualHost(service: service, port: port, context: context, withPortlessDomains: true)
             })
         }
+        DirectResponseTranslator.allowBodies(in: &configuration)
         return configuration
     }
 
@@ -29,6 +30,7 @@ public enum VirtualHostTranslator {
         configuration.virtualHosts = [index.hostMemo.host(scope: scope ?? Translator.routeScope(index, proxy: proxy), port: port, fqdn: service.fqdn, portless: true) {
             virtualHost(service: service, port: port, context: context, withPortlessDomains: true)
         }]
+        DirectResponseTranslator.allowBodies(in: &configuration)
         return configuration
     }
 

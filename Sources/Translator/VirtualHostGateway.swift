@@ -57,6 +57,7 @@ enum GatewayVirtualHostTranslator {
         var configuration = Envoy_Config_Route_V3_RouteConfiguration()
         configuration.name = name
         configuration.virtualHosts = hosts.isEmpty ? [blackhole(port: servers.first?.port ?? 0)] : hosts.sorted { $0.name < $1.name }
+        DirectResponseTranslator.allowBodies(in: &configuration)
         return configuration
     }
 

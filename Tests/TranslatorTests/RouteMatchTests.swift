@@ -30,6 +30,20 @@ import Testing
         #expect(!routes[0].match.hasCaseSensitive)
     }
 
+    /// Every value has the empty prefix, and Envoy's `StringMatcher.prefix` refuses it (`min_len: 1`):
+    /// an empty prefix means "present", for headers, query parameters and the authority alike.
+    @Test func anEmptyPrefixMatchesAnyValueOfAPresentHeader() throws {
+        let routes = try RouteFixtures.routes(RouteFixtures.sidecarRoutes(Self.vs("""
+              - match: [{headers: {x-a: {prefix: ""}}, withoutHeaders: {x-b: {prefix: ""}}, queryParams: {q: {prefix: ""}}, authority: {prefix: ""}}]
+                route: [{destination: {host: reviews}}]
+            """)))
+        let headers = Dictionary(uniqueKeysWithValues: routes[0].match.headers.map { ($0.name, $0) })
+        #expect(headers[":authority"]?.presentMatch == true)
+        #expect(headers["x-a"]?.presentMatch == true && headers["x-a"]?.invertMatch == false)
+        #expect(headers["x-b"]?.presentMatch == true && headers["x-b"]?.invertMatch == true)
+        #expect(routes[0].match.queryParameters.first?.presentMatch == true)
+    }
+
     @Test func fieldsOfOneMatchAreAndedIntoOneRoute() throws {
         let routes = try RouteFixtures.routes(RouteFixtures.sidecarRoutes(Self.vs("""
               - match:

@@ -53,6 +53,15 @@ public nonisolated struct Envoy_Config_Route_V3_RouteConfiguration: Sendable {
 
   public var mostSpecificHeaderMutationsWins: Bool = false
 
+  public var maxDirectResponseBodySizeBytes: SwiftProtobuf.Google_Protobuf_UInt32Value {
+    get {_maxDirectResponseBodySizeBytes ?? SwiftProtobuf.Google_Protobuf_UInt32Value()}
+    set {_maxDirectResponseBodySizeBytes = newValue}
+  }
+  /// Returns true if `maxDirectResponseBodySizeBytes` has been explicitly set.
+  public var hasMaxDirectResponseBodySizeBytes: Bool {self._maxDirectResponseBodySizeBytes != nil}
+  /// Clears the value of `maxDirectResponseBodySizeBytes`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxDirectResponseBodySizeBytes() {self._maxDirectResponseBodySizeBytes = nil}
+
   public var ignorePortInHostMatching: Bool = false
 
   public var typedPerFilterConfig: Dictionary<String,SwiftProtobuf.Google_Protobuf_Any> = [:]
@@ -71,6 +80,7 @@ public nonisolated struct Envoy_Config_Route_V3_RouteConfiguration: Sendable {
   public init() {}
 
   fileprivate var _validateClusters: SwiftProtobuf.Google_Protobuf_BoolValue? = nil
+  fileprivate var _maxDirectResponseBodySizeBytes: SwiftProtobuf.Google_Protobuf_UInt32Value? = nil
   fileprivate var _metadata: Envoy_Config_Core_V3_Metadata? = nil
 }
 
@@ -80,7 +90,7 @@ fileprivate nonisolated let _protobuf_package = "envoy.config.route.v3"
 
 nonisolated extension Envoy_Config_Route_V3_RouteConfiguration: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RouteConfiguration"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}virtual_hosts\0\u{3}internal_only_headers\0\u{3}response_headers_to_add\0\u{3}response_headers_to_remove\0\u{3}request_headers_to_add\0\u{3}validate_clusters\0\u{3}request_headers_to_remove\0\u{4}\u{2}most_specific_header_mutations_wins\0\u{4}\u{4}ignore_port_in_host_matching\0\u{4}\u{2}typed_per_filter_config\0\u{1}metadata\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}virtual_hosts\0\u{3}internal_only_headers\0\u{3}response_headers_to_add\0\u{3}response_headers_to_remove\0\u{3}request_headers_to_add\0\u{3}validate_clusters\0\u{3}request_headers_to_remove\0\u{4}\u{2}most_specific_header_mutations_wins\0\u{3}max_direct_response_body_size_bytes\0\u{4}\u{3}ignore_port_in_host_matching\0\u{4}\u{2}typed_per_filter_config\0\u{1}metadata\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -97,6 +107,7 @@ nonisolated extension Envoy_Config_Route_V3_RouteConfiguration: SwiftProtobuf.Me
       case 7: try { try decoder.decodeSingularMessageField(value: &self._validateClusters) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.requestHeadersToRemove) }()
       case 10: try { try decoder.decodeSingularBoolField(value: &self.mostSpecificHeaderMutationsWins) }()
+      case 11: try { try decoder.decodeSingularMessageField(value: &self._maxDirectResponseBodySizeBytes) }()
       case 14: try { try decoder.decodeSingularBoolField(value: &self.ignorePortInHostMatching) }()
       case 16: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.Google_Protobuf_Any>.self, value: &self.typedPerFilterConfig) }()
       case 17: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
@@ -137,6 +148,9 @@ nonisolated extension Envoy_Config_Route_V3_RouteConfiguration: SwiftProtobuf.Me
     if self.mostSpecificHeaderMutationsWins != false {
       try visitor.visitSingularBoolField(value: self.mostSpecificHeaderMutationsWins, fieldNumber: 10)
     }
+    try { if let v = self._maxDirectResponseBodySizeBytes {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    } }()
     if self.ignorePortInHostMatching != false {
       try visitor.visitSingularBoolField(value: self.ignorePortInHostMatching, fieldNumber: 14)
     }
@@ -159,6 +173,7 @@ nonisolated extension Envoy_Config_Route_V3_RouteConfiguration: SwiftProtobuf.Me
     if lhs._validateClusters != rhs._validateClusters {return false}
     if lhs.requestHeadersToRemove != rhs.requestHeadersToRemove {return false}
     if lhs.mostSpecificHeaderMutationsWins != rhs.mostSpecificHeaderMutationsWins {return false}
+    if lhs._maxDirectResponseBodySizeBytes != rhs._maxDirectResponseBodySizeBytes {return false}
     if lhs.ignorePortInHostMatching != rhs.ignorePortInHostMatching {return false}
     if lhs.typedPerFilterConfig != rhs.typedPerFilterConfig {return false}
     if lhs._metadata != rhs._metadata {return false}

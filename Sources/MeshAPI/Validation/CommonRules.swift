@@ -62,10 +62,12 @@ extension FindingCollector {
         if !allowEmpty, setCount == 0 { error(path, "a match type (exact, prefix or regex) must be set") }
     }
 
-    /// Header names used in matches: `[-_A-Za-z0-9]+`.
+    /// Header names used in matches: `[-_A-Za-z0-9]+`, at most 16 KiB.
     mutating func headerName(_ path: String, _ name: String) {
         if name.isEmpty {
             error(path, "header name cannot be empty")
+        } else if name.utf8.count > Self.maxHeaderBytes {
+            error(path, "header name is \(name.utf8.count) bytes long; at most \(Self.maxHeaderBytes) are allowed")
         } else if !name.utf8.allSatisfy({ Self.isHeaderNameByte($0) }) {
             error(path, "header name \(name) is not a valid header name")
         }
@@ -75,8 +77,15 @@ extension FindingCollector {
         (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
     }
 
-    /// Header values for Envoy: no control characters, and `%` only in `%VAR%` or `%%` form.
+    /// Envoy's limit on a header name or value it is configured with (`HeaderValue`: `max_bytes: 16384`).
+    static let maxHeaderBytes = 16_384
+
+    /// Header values for Envoy: at most 16 KiB, no control characters, and `%` only in `%VAR%` or `%%` form.
     mutating func headerValue(_ path: String, _ value: String) {
+        if value.utf8.count > Self.maxHeaderBytes {
+            error(path, "header value is \(value.utf8.count) bytes long; at most \(Self.maxHeaderBytes) are allowed")
+            return
+        }
         if value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
             error(path, "header value configuration \(value) is invalid")
             return
@@ -130,7 +139,18 @@ extension FindingCollector {
             error(path, "invalid header \"\(name)\": cannot set Host header")
         } else if name.hasPrefix(":") {
             error(path, "invalid header \"\(name)\": header cannot have \":\" prefix")
+        } else {
+            headerName(path, name)
         }
+    }
+
+    /// A value Envoy puts into a request line or header as it is (a redirect's or rewrite's
+    /// path or authority): no control characters (NUL, CR, LF … would split or end the header).
+    mutating func headerSafe(_ path: String, _ value: String?) {
+        guard let value, let scalar = value.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return }
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        error(path, "\(value.debugDescription) contains the control character U+\(code), which cannot go into a header")
     }
 
     /// `exportTo`: `.`, `*` or namespaces; no duplicates; `*` alone.

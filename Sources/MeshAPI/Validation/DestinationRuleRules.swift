@@ -159,6 +159,10 @@ enum DestinationRuleRules {
             if let cookie = hash.httpCookie, (cookie.name ?? "").isEmpty {
                 out.error(hashPath / "httpCookie" / "name", "name required for HttpCookie")
             }
+            if let header = hash.httpHeaderName { out.headerName(hashPath / "httpHeaderName", header) }
+            if let parameter = hash.httpQueryParameterName, parameter.isEmpty {
+                out.error(hashPath / "httpQueryParameterName", "query parameter name cannot be empty")
+            }
             if hash.ringHash != nil && hash.maglev != nil {
                 out.error(hashPath, "only one of ringHash or maglev may be set")
             }
@@ -166,6 +170,9 @@ enum DestinationRuleRules {
                 out.warning(hashPath / "minimumRingSize", "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead")
                 if hash.ringHash != nil || hash.maglev != nil {
                     out.error(hashPath / "minimumRingSize", "only one of MinimumRingSize or Maglev/Ringhash can be specified")
+                }
+                if size > 8_388_608 {
+                    out.error(hashPath / "minimumRingSize", "minimumRingSize must be at most 8388608 (Envoy's limit)")
                 }
             }
             if let ring = hash.ringHash?.minimumRingSize, ring > 8_388_608 {
@@ -269,6 +276,13 @@ enum DestinationRuleRules {
         let mode = tls.mode ?? .disable
         let ca = tls.caCertificates ?? "", credential = tls.credentialName ?? "", cert = tls.clientCertificate ?? ""
         let key = tls.privateKey ?? "", crl = tls.caCrl ?? ""
+        // Envoy's UpstreamTlsContext.sni: at most 255 bytes (a DNS name's limit).
+        if let sni = tls.sni, sni.utf8.count > 255 {
+            out.error(path / "sni", "SNI \"\(sni.prefix(40))…\" is \(sni.utf8.count) bytes long; at most 255 are allowed")
+        }
+        for (index, san) in (tls.subjectAltNames ?? []).enumerated() where san.isEmpty {
+            out.error((path / "subjectAltNames")[index: index], "subject alt name cannot be empty")
+        }
         if tls.insecureSkipVerify == true {
             if mode == .simple, !ca.isEmpty || !credential.isEmpty || tls.subjectAltNames != nil {
                 out.error(path, "cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true")

@@ -148,6 +148,17 @@ enum GatewayRules {
                 out.warning((path / "cipherSuites")[index: index], "ignoring duplicate cipher suite: \(suite)")
             }
         }
+        // Envoy's CertificateValidationContext: a SHA-256 as 64 hex digits (colons between bytes
+        // allowed), an SPKI pin as the base64 of a SHA-256 (44 characters).
+        for (index, hash) in (tls.verifyCertificateHash ?? []).enumerated() {
+            let digits = hash.filter { $0 != ":" }
+            if digits.count != 64 || !digits.allSatisfy(\.isHexDigit) {
+                out.error((path / "verifyCertificateHash")[index: index], "\"\(hash)\" is not a SHA-256 fingerprint (64 hex digits, colons between bytes allowed)")
+            }
+        }
+        for (index, pin) in (tls.verifyCertificateSpki ?? []).enumerated() where pin.utf8.count != 44 || !pin.hasSuffix("=") || !VirtualServiceRules.isBase64(pin) {
+            out.error((path / "verifyCertificateSpki")[index: index], "\"\(pin)\" is not a base64-encoded SHA-256 SPKI pin (44 characters)")
+        }
         if !credential.isEmpty && !credentials.isEmpty {
             out.error(path, "only one of credentialName or credentialNames may be set")
         }

@@ -295,6 +295,8 @@ struct VirtualServiceRules {
             out.error(path / "scheme", "invalid redirect scheme, must be \"http\" or \"https\"")
         }
         if let port = redirect.port, port > 0 { out.port(path / "port", port) }
+        out.headerSafe(path / "uri", redirect.uri)
+        out.headerSafe(path / "authority", redirect.authority)
     }
 
     static func directResponse(_ response: HTTPDirectResponse?, path: String, into out: inout FindingCollector) {
@@ -353,6 +355,9 @@ struct VirtualServiceRules {
 
     static func rewrite(_ rewrite: HTTPRewrite?, path: String, into out: inout FindingCollector) {
         guard let rewrite else { return }
+        out.headerSafe(path / "uri", rewrite.uri)
+        out.headerSafe(path / "authority", rewrite.authority)
+        out.headerSafe(path / "uriRegexRewrite" / "rewrite", rewrite.uriRegexRewrite?.rewrite)
         let uri = rewrite.uri ?? ""
         if !uri.isEmpty && rewrite.uriRegexRewrite != nil {
             out.error(path, "rewrite may only contain one of URI or UriRegexRewrite")
