@@ -30,6 +30,16 @@ import Testing
         #expect(result.output.contains("--config-dir /nonexistent: no such file or directory"), "\(result.output)")
     }
 
+    /// As an unprivileged user (root reads any file): a file made unreadable keeps serving its
+    /// last good objects and is reported with the reason; made readable again, unchanged, it is re-read.
+    @Test func aFileFixedAfterChmod000IsReadAgain() async throws {
+        let result = try await CoxswainProcess.runScript("file_permissions.py", [
+            CoxswainProcess.executable.path, CoxswainProcess.repository.appendingPathComponent("config/samples/mesh/reviews-virtualservice.yaml").path,
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("ok: unreadable file reported"), "\(result.output)")
+    }
+
     @Test func misspeltKindIsAWarningThatDoesNotFailAnalyze() throws {
         let directory = try CoxswainProcess.directory(with: [
             "typo.yaml": Self.virtualService.replacingOccurrences(of: "kind: VirtualService", with: "kind: virtualservice"),
