@@ -226,6 +226,7 @@ public enum GatewayTranslator {
     static func httpConnectionManager(statPrefix: String, route: String) -> Envoy_Config_Listener_V3_Filter {
         var hcm = ListenerTranslator.httpConnectionManager(statPrefix: statPrefix, routeConfiguration: route, filters: [.fault, .cors, .router])
         hcm.useRemoteAddress = Google_Protobuf_BoolValue(true)
+        ConnectionManagerDefaults.applyGateway(to: &hcm)
         var filter = Envoy_Config_Listener_V3_Filter()
         filter.name = EnvoyExtensionName.httpConnectionManager
         filter.typedConfig = (try? Google_Protobuf_Any(packing: hcm)) ?? Google_Protobuf_Any()

@@ -143,6 +143,7 @@ public enum ListenerTranslator {
         filter.name = EnvoyExtensionName.httpConnectionManager
         var hcm = httpConnectionManager(statPrefix: statPrefix, routeConfiguration: routeConfiguration, filters: filters)
         hcm.useRemoteAddress = Google_Protobuf_BoolValue(false)
+        ConnectionManagerDefaults.apply(to: &hcm)
         filter.typedConfig = (try? Google_Protobuf_Any(packing: hcm)) ?? Google_Protobuf_Any()
         return filter
     }

@@ -61,11 +61,13 @@ enum GatewayVirtualHostTranslator {
         return configuration
     }
 
-    /// `<host>:<port>` answering to `host` and `host:port` (just `*` for the catch-all).
+    /// `<host>:<port>` answering to `host` with any port or none (`host`, `host:*`, as istiod's
+    /// gateway domains: a request through a NodePort, a port-forward or `curl --resolve host:8443:…`
+    /// carries a port other than the server's); just `*` for the catch-all.
     static func virtualHost(_ host: String, port: Int, routes: [Envoy_Config_Route_V3_Route], requireTLS: Bool) -> Envoy_Config_Route_V3_VirtualHost {
         var virtualHost = Envoy_Config_Route_V3_VirtualHost()
         virtualHost.name = "\(host):\(port)"
-        virtualHost.domains = host == "*" ? ["*"] : [host, "\(host):\(port)"]
+        virtualHost.domains = host == "*" ? ["*"] : [host, "\(host):*"]
         virtualHost.routes = routes
         if requireTLS { virtualHost.requireTls = .all }
         return virtualHost

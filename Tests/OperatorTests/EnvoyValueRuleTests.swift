@@ -294,6 +294,26 @@ import Translator
         Case(name: "tls spki verification not base64", rule: "CertificateValidationContext.verify_certificate_spki: base64 SHA-256",
              yaml: gatewayServer("{port: {number: 443, name: https-edge, protocol: HTTPS}, hosts: [edge.example], tls: {mode: MUTUAL, credentialName: edge-credential, verifyCertificateSpki: [\"!!\"]}}"),
              refusedAt: "spec.servers[0].tls.verifyCertificateSpki[0]"),
+        Case(name: "wildcard gateway host answers on any port", rule: "VirtualHost.domains: `*.host:*`",
+             yaml: """
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: wild, namespace: istio-system}
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - {port: {number: 80, name: http-wild, protocol: HTTP}, hosts: ["*.wild.example"]}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: wild, namespace: default}
+                spec:
+                  hosts: ["*.wild.example"]
+                  gateways: [istio-system/wild]
+                  http:
+                  - route:
+                    - destination: {host: ratings}
+                """),
         Case(name: "gateway host with a space", rule: "VirtualHost.domains",
              yaml: gatewayServer("{port: {number: 80, name: http-edge, protocol: HTTP}, hosts: [\"a b.example\"]}"),
              refusedAt: "spec.servers[0].hosts[0]"),

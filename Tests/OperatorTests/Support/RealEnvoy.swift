@@ -97,6 +97,8 @@ struct EnvoyProcess: Sendable {
     let adminSocket: String
     let directory: URL
     let log: URL
+    /// Envoy's process id: `nsenter -t <pid> -n` runs a client or backend in its network namespace.
+    let pid: Int32
 
     /// The `envoy` executable on PATH, if any.
     static var executable: URL? {
@@ -164,7 +166,7 @@ struct EnvoyProcess: Sendable {
         }
         defer { unlink(adminSocket) }
         do {
-            let envoy = EnvoyProcess(adminSocket: adminSocket, directory: directory, log: log)
+            let envoy = EnvoyProcess(adminSocket: adminSocket, directory: directory, log: log, pid: pid)
             try await envoy.waitForAdmin(process: process)
             let result = try await body(envoy)
             stop()
