@@ -37,6 +37,19 @@ import Translator
         """
     }
 
+    /// A VirtualService whose one HTTP rule is `rule` alone (a redirect or a direct response: no route).
+    static func virtualServiceRule(_ rule: String) -> String {
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: edge, namespace: default}
+        spec:
+          hosts: [ratings]
+          http:
+          - \(rule)
+        """
+    }
+
     static func destinationRule(_ trafficPolicy: String) -> String {
         """
         apiVersion: networking.istio.io/v1
@@ -143,79 +156,23 @@ import Translator
              yaml: virtualService("mirror: {host: reviews}\n    mirrorPercentage: {value: 100}")),
         // Redirects, rewrites and direct responses.
         Case(name: "redirect code 299", rule: "RedirectAction.response_code: defined enum",
-             yaml: """
-                apiVersion: networking.istio.io/v1
-                kind: VirtualService
-                metadata: {name: edge, namespace: default}
-                spec:
-                  hosts: [ratings]
-                  http:
-                  - redirect: {uri: /x, redirectCode: 299}
-                """, refusedAt: "spec.http[0].redirect.redirectCode"),
+             yaml: virtualServiceRule("redirect: {uri: /x, redirectCode: 299}"), refusedAt: "spec.http[0].redirect.redirectCode"),
         Case(name: "redirect code 306", rule: "RedirectAction.response_code: defined enum",
-             yaml: """
-                apiVersion: networking.istio.io/v1
-                kind: VirtualService
-                metadata: {name: edge, namespace: default}
-                spec:
-                  hosts: [ratings]
-                  http:
-                  - redirect: {uri: /x, redirectCode: 306}
-                """),
-        Case(name: "redirect authority with a space", rule: "RedirectAction.host_redirect: HTTP_HEADER_VALUE",
-             yaml: """
-                apiVersion: networking.istio.io/v1
-                kind: VirtualService
-                metadata: {name: edge, namespace: default}
-                spec:
-                  hosts: [ratings]
-                  http:
-                  - redirect: {authority: "a\\nb"}
-                """, refusedAt: "spec.http[0].redirect.authority"),
+             yaml: virtualServiceRule("redirect: {uri: /x, redirectCode: 306}")),
+        Case(name: "redirect authority with a newline", rule: "RedirectAction.host_redirect: HTTP_HEADER_VALUE",
+             yaml: virtualServiceRule("redirect: {authority: \"a\\nb\"}"), refusedAt: "spec.http[0].redirect.authority"),
         Case(name: "redirect uri with a newline", rule: "RedirectAction.path_redirect: HTTP_HEADER_VALUE",
-             yaml: """
-                apiVersion: networking.istio.io/v1
-                kind: VirtualService
-                metadata: {name: edge, namespace: default}
-                spec:
-                  hosts: [ratings]
-                  http:
-                  - redirect: {uri: "/a\\nb"}
-                """, refusedAt: "spec.http[0].redirect.uri"),
+             yaml: virtualServiceRule("redirect: {uri: \"/a\\nb\"}"), refusedAt: "spec.http[0].redirect.uri"),
         Case(name: "rewrite authority with a newline", rule: "RouteAction.host_rewrite_literal: HTTP_HEADER_VALUE",
              yaml: virtualService("rewrite: {authority: \"a\\nb\"}"), refusedAt: "spec.http[0].rewrite.authority"),
         Case(name: "rewrite uri with a newline", rule: "RouteAction.prefix_rewrite: HTTP_HEADER_VALUE",
              yaml: virtualService("rewrite: {uri: \"/a\\nb\"}"), refusedAt: "spec.http[0].rewrite.uri"),
         Case(name: "direct response status 99", rule: "DirectResponseAction.status: [100, 600)",
-             yaml: """
-                apiVersion: networking.istio.io/v1
-                kind: VirtualService
-                metadata: {name: edge, namespace: default}
-                spec:
-                  hosts: [ratings]
-                  http:
-                  - directResponse: {status: 99}
-                """, refusedAt: "spec.http[0].directResponse.status"),
+             yaml: virtualServiceRule("directResponse: {status: 99}"), refusedAt: "spec.http[0].directResponse.status"),
         Case(name: "direct response status 600", rule: "DirectResponseAction.status: [100, 600)",
-             yaml: """
-                apiVersion: networking.istio.io/v1
-                kind: VirtualService
-                metadata: {name: edge, namespace: default}
-                spec:
-                  hosts: [ratings]
-                  http:
-                  - directResponse: {status: 600}
-                """, refusedAt: "spec.http[0].directResponse.status"),
+             yaml: virtualServiceRule("directResponse: {status: 600}"), refusedAt: "spec.http[0].directResponse.status"),
         Case(name: "direct response body over Envoy's default limit", rule: "DirectResponseAction.body: Envoy's max_direct_response_body_size_bytes (4096 by default)",
-             yaml: """
-                apiVersion: networking.istio.io/v1
-                kind: VirtualService
-                metadata: {name: edge, namespace: default}
-                spec:
-                  hosts: [ratings]
-                  http:
-                  - directResponse: {status: 200, body: {string: \(String(repeating: "y", count: 5000))}}
-                """),
+             yaml: virtualServiceRule("directResponse: {status: 200, body: {string: \(String(repeating: "y", count: 5000))}}")),
         // Load balancing.
         Case(name: "ring hash minimum ring size huge", rule: "RingHashLbConfig.minimum_ring_size: lte 8388608",
              yaml: destinationRule("{loadBalancer: {consistentHash: {httpHeaderName: x-user, minimumRingSize: 9999999999}}}")),
@@ -269,15 +226,7 @@ import Translator
         Case(name: "outlier interval 1ms", rule: "OutlierDetection.interval: gt 0",
              yaml: destinationRule("{outlierDetection: {consecutive5xxErrors: 3, interval: 0.001s, baseEjectionTime: 315360000s}}")),
         Case(name: "direct response body of 1 MiB", rule: "RouteConfiguration.max_direct_response_body_size_bytes raised for it",
-             yaml: """
-                apiVersion: networking.istio.io/v1
-                kind: VirtualService
-                metadata: {name: edge, namespace: default}
-                spec:
-                  hosts: [ratings]
-                  http:
-                  - directResponse: {status: 200, body: {string: \(String(repeating: "z", count: 1024 * 1024))}}
-                """),
+             yaml: virtualServiceRule("directResponse: {status: 200, body: {string: \(String(repeating: "z", count: 1024 * 1024))}}")),
         Case(name: "upstream tls san empty", rule: "SubjectAltNameMatcher",
              yaml: destinationRule("{tls: {mode: SIMPLE, subjectAltNames: [\"\"]}}")),
         // Gateway servers.

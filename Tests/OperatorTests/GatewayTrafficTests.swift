@@ -1,3 +1,4 @@
+import CoxswainTestSupport
 import Foundation
 import MeshAPI
 import Testing
@@ -65,7 +66,7 @@ import Testing
                     return
                 }
                 let script = Self.repository.appendingPathComponent("Tests/OperatorTests/Support/gateway_traffic.py").path
-                let (status, output) = try await Self.run(["nsenter", "-t", "\(envoy.pid)", "-n", "timeout", "60",
+                let (status, output) = try await Subprocess.run(["nsenter", "-t", "\(envoy.pid)", "-n", "timeout", "60",
                                                            "python3", script, "80", "web.example", "10.250.0.10", "8000"])
                 #expect(status == 0, "\(output)\nlisteners: \((try? envoy.admin("/listeners")) ?? "?")\n\(envoy.logTail)")
                 for check in ["Host with another port is routed", "dot segments normalized", "WebSocket upgrade switched", "WebSocket bytes flow both ways"] {
@@ -75,22 +76,4 @@ import Testing
         }
     }
 
-    /// Runs a program (stdout and stderr together), waiting off the cooperative pool.
-    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
-        return (process.terminationStatus, output)
-    }
 }
