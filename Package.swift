@@ -277,6 +277,6 @@ let package = Package(
                                                         .product(name: "GRPCCore", package: "grpc-swift-2"),
                                                         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain"], exclude: ["Support"], swiftSettings: swiftSettings),
+        .testTarget(name: "CoxswainCLITests", dependencies: ["coxswain", "CoxswainTestSupport"], exclude: ["Support"], swiftSettings: swiftSettings),
     ]
 )

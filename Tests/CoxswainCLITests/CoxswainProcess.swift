@@ -1,3 +1,4 @@
+import CoxswainTestSupport
 import Foundation
 
 /// Runs the built `coxswain` executable, as a user would from a shell.
@@ -45,22 +46,7 @@ struct CoxswainProcess {
 
     /// Runs a program found on PATH (stdout and stderr together), waiting off the cooperative pool.
     static func runTool(_ arguments: [String], environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
-        return (process.terminationStatus, text)
+        try await Subprocess.run(arguments, environment: environment)
     }
 
     /// A fresh temporary directory holding the given files.
