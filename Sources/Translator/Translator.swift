@@ -42,8 +42,8 @@ public enum Translator {
                     VirtualHostTranslator.sidecarRouteConfiguration(port: port, index: index, proxy: proxy)
                 }
             }
-            // PassthroughCluster sorts before every `outbound|…` name: the list stays sorted.
-            resources.clusters = [PassthroughCluster.cluster()] + outboundClusters(index, proxy)
+            // BlackHoleCluster and PassthroughCluster sort before every `outbound|…` name: the list stays sorted.
+            resources.clusters = [BlackHoleCluster.cluster(), PassthroughCluster.cluster()] + outboundClusters(index, proxy)
         case .grpc:
             resources.listeners = index.memo.grpcListeners { ListenerTranslator.grpcListeners(index) }
             let scope = routeScope(index, proxy: proxy)
@@ -67,7 +67,7 @@ public enum Translator {
         let outbound = index.memo.outboundClusterNames(kind: proxy.kind, namespace: proxy.namespace) { outboundClusters(index, proxy) }
         completeReferencedClusters(&resources, routeScope: proxy.kind == .gateway ? nil : routeScope(index, proxy: proxy), memo: index.routeMemo,
                                    hosts: index.hostMemo) { name in
-            outbound.contains(name) || (proxy.kind == .sidecar && name == PassthroughCluster.name)
+            outbound.contains(name) || (proxy.kind == .sidecar && (name == PassthroughCluster.name || name == BlackHoleCluster.name))
         }
         resources.findings += index.leftOut.map { "\($0.kind.rawValue) \($0.name) left out: \($0.reason)" }
         resources.findings += index.partsLeftOut.map { "\($0.kind.rawValue) \(NamespacedName(namespace: $0.namespace ?? MeshSnapshot.defaultNamespace, name: $0.name ?? "")): \($0.fieldPath) left out: \($0.message)" }

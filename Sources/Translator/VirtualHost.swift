@@ -16,6 +16,7 @@ public enum VirtualHostTranslator {
                 virtualHost(service: service, port: port, context: context, withPortlessDomains: true)
             })
         }
+        configuration.virtualHosts.append(OutboundPolicy.allowAnyVirtualHost())
         DirectResponseTranslator.allowBodies(in: &configuration)
         return configuration
     }

@@ -18,11 +18,20 @@ import Testing
 
     @Test func servicesWithoutAVirtualServiceGetTheDefaultRoute() throws {
         let configuration = RouteFixtures.sidecarRoutes("")
-        #expect(configuration.virtualHosts.map(\.name) == ["ratings.default.svc.cluster.local:9080", "reviews.default.svc.cluster.local:9080"])
+        #expect(configuration.virtualHosts.map(\.name) == ["ratings.default.svc.cluster.local:9080", "reviews.default.svc.cluster.local:9080", "allow_any"])
         let route = try #require(configuration.virtualHosts.first?.routes.first)
         #expect(route.name == "default" && route.match.prefix == "/")
         #expect(route.route.cluster == "outbound|9080||ratings.default.svc.cluster.local")
         #expect(route.route.retryPolicy.numRetries.value == 2)
+    }
+
+    /// istiod's ALLOW_ANY: a request on a mesh port for a host no service has goes out as addressed.
+    @Test func unknownHostsOnAMeshPortPassThrough() throws {
+        let configuration = RouteFixtures.sidecarRoutes("")
+        let allowAny = try #require(configuration.virtualHosts.last)
+        #expect(allowAny.name == "allow_any" && allowAny.domains == ["*"])
+        #expect(allowAny.routes.map(\.route.cluster) == ["PassthroughCluster"] && allowAny.routes[0].match.prefix == "/")
+        #expect(allowAny.routes[0].route.timeout.seconds == 0 && allowAny.routes[0].route.hasTimeout)
     }
 
     @Test func theOldestVirtualServiceForAHostWinsOnSidecars() throws {
