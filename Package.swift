@@ -60,7 +60,8 @@ let package = Package(
         // Clocks that components take, so that tests move time instead of waiting for it.
         .target(name: "Timekeeping", swiftSettings: swiftSettings),
         // What tests of several modules share: a manual clock.
-        .target(name: "CoxswainTestSupport", dependencies: ["Timekeeping"], swiftSettings: swiftSettings),
+        .target(name: "CoxswainTestSupport", dependencies: ["Timekeeping", .product(name: "MetricsTestKit", package: "swift-metrics"),
+                                                           .product(name: "CoreMetrics", package: "swift-metrics")], swiftSettings: swiftSettings),
         // Controller machinery: reflector, store, work queue, controller, leader election.
         .target(
             name: "KubernetesRuntime",

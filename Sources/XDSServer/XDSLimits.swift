@@ -68,7 +68,7 @@ extension HTTP2ServerTransport.Posix.Config {
                 }
                 channel.closeFuture.whenComplete { _ in connections.release() }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleConnectionGuard(timeout: hardIdle), position: .first)
+                    try channel.pipeline.syncOperations.addHandler(IdleConnectionGuard(timeout: hardIdle, maxStreams: limits.maxStreamsPerConnection), position: .first)
                 }.flatMap {
                     channel.setOption(ChannelOptions.writeBufferWaterMark, value: connectionWriteBuffer)
                 }
@@ -77,6 +77,7 @@ extension HTTP2ServerTransport.Posix.Config {
                 channel.eventLoop.makeCompletedFuture {
                     // First in the pipeline, so it sees the frames before gRPC's stream handler.
                     try channel.pipeline.syncOperations.addHandler(InboundBufferRelease(), position: .first)
+                    try channel.pipeline.syncOperations.addHandler(RequestSizeMeter(maxBytes: limits.maxRequestBytes), position: .first)
                     // A stream channel shares its connection's event loop: the guard is used on it only.
                     if let connection = channel.parent, let guardHandler = try? connection.pipeline.syncOperations.handler(type: IdleConnectionGuard.self) {
                         guardHandler.streamOpened()
@@ -96,11 +97,17 @@ final class IdleConnectionGuard: ChannelInboundHandler, RemovableChannelHandler 
     typealias InboundIn = NIOAny
 
     let timeout: TimeAmount
+    /// The connection's stream cap, counted (``XDSMetrics/recordStreamLimitReached()``) when reached:
+    /// the guard sees every accepted stream, so it is where the cap shows.
+    let maxStreams: Int
     private var openStreams = 0
     private var deadline: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(timeout: TimeAmount) { self.timeout = timeout }
+    init(timeout: TimeAmount, maxStreams: Int = .max) {
+        self.timeout = timeout
+        self.maxStreams = maxStreams
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -126,6 +133,7 @@ final class IdleConnectionGuard: ChannelInboundHandler, RemovableChannelHandler 
 
     func streamOpened() {
         openStreams += 1
+        if openStreams == maxStreams { XDSMetrics.recordStreamLimitReached() }
         deadline?.cancel()
         deadline = nil
     }

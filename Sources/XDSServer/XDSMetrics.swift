@@ -14,6 +14,19 @@ enum XDSMetrics {
     /// servers left out of a gateway's config because it may not have their key.
     static let secretsWithheld = CoreMetrics.Counter(label: "coxswain_xds_secrets_withheld_total")
 
+    /// Requests refused because they were larger than ``XDSLimits/maxRequestBytes`` (the stream ends).
+    /// Made per event, like the other counters of rare events, so they report to whatever factory
+    /// is bootstrapped when they happen.
+    static func recordRequestTooLarge() {
+        CoreMetrics.Counter(label: "coxswain_xds_requests_too_large_total").increment()
+    }
+
+    /// Times a connection reached ``XDSLimits/maxStreamsPerConnection`` open streams: HTTP/2 refuses
+    /// (`REFUSED_STREAM`) every further stream until one ends, below gRPC, where it cannot be counted.
+    static func recordStreamLimitReached() {
+        CoreMetrics.Counter(label: "coxswain_xds_stream_limit_reached_total").increment()
+    }
+
     /// Streams ended because of their first request's node: `node_id_too_long`, `invalid_node` or `identity_mismatch`.
     static func recordRefusedNode(reason: String) {
         CoreMetrics.Counter(label: "coxswain_xds_nodes_refused_total", dimensions: [("reason", reason)]).increment()

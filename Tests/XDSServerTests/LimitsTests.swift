@@ -1,3 +1,4 @@
+import CoxswainTestSupport
 import EnvoyAPI
 import Foundation
 import GRPCCore
@@ -90,9 +91,16 @@ struct RawConnection {
         var limits = XDSLimits()
         limits.maxRequestBytes = 1024
         let request = DiscoveryRequest.subscribe(TypeURL.cluster, names: (0..<100).map { "outbound|9080||service-\($0).default.svc.cluster.local" })
+        let before = SharedTestMetrics.total("coxswain_xds_requests_too_large_total")
         // gRPC resets the stream; the client sees it end with an error, whichever code it gives.
         let error = try #require(try await Self.failure(of: request, limits: limits))
         #expect([.resourceExhausted, .unavailable, .internalError].contains(error.code), "\(error)")
+        // The server's side of the stream ends a moment after the client's: wait for the count.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while SharedTestMetrics.total("coxswain_xds_requests_too_large_total") == before, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(SharedTestMetrics.total("coxswain_xds_requests_too_large_total") > before, "the refused request is counted")
     }
 
     /// A client that sends the HTTP/2 preface and nothing else is closed once idle.
@@ -151,6 +159,21 @@ struct RawConnection {
                 #expect(second.closed)
             }
         }
+    }
+
+    /// A connection that reaches its stream cap is counted: HTTP/2 refuses further streams below gRPC.
+    @Test(.timeLimit(.minutes(1))) func reachingTheStreamLimitIsCounted() async throws {
+        var limits = XDSLimits()
+        limits.maxStreamsPerConnection = 1
+        let before = SharedTestMetrics.total("coxswain_xds_stream_limit_reached_total")
+        try await XDSHarness.run(limits: limits) { harness in
+            await harness.mesh.set(TypeURL.cluster, [TestResources.cluster("outbound|9080||reviews.default.svc.cluster.local")])
+            try await harness.sotw { requests, inbox in
+                requests.yield(.subscribe(TypeURL.cluster))
+                #expect(await inbox.next() != nil, "the one stream the limit allows is served")
+            }
+        }
+        #expect(SharedTestMetrics.total("coxswain_xds_stream_limit_reached_total") > before)
     }
 
     /// The server's first SETTINGS frame carries SETTINGS_MAX_CONCURRENT_STREAMS (0x3).
