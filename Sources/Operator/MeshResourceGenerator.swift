@@ -122,7 +122,7 @@ public final class MeshResourceGenerator: ResourceGenerator {
         let resources = Translator.translate(index, proxy: identity, assignments: false)
         if identity.kind == .gateway { reportWithheldKeys(resources.findings, proxy: proxy) }
         func pack<M: Message>(_ messages: [M], name: (M) -> String) -> [XDSResource] {
-            messages.compactMap { try? XDSResource(name: name($0), message: $0) }
+            messages.compactMap { message in EncodingFailures.attempt(name(message), M.self) { try XDSResource(name: name(message), message: message) } }
         }
         // Clusters and endpoints are the same for every proxy of a kind and namespace (see TranslationMemo)
         // unless routes name clusters nothing defines: then their serialized lists are shared too, for as
@@ -144,7 +144,9 @@ public final class MeshResourceGenerator: ResourceGenerator {
             // Virtual hosts a change did not touch are carried to the next index with their bytes (see VirtualHostMemo).
             let encoding = index.hostMemo.attachment("xds-encoded") { RouteConfigurationEncoding() }
             lists[TypeURL.routeConfiguration] = perIndex.value("rds|" + routeScope) {
-                ResourceList(resources.routes.compactMap { try? encoding.resource($0, scope: routeScope) })
+                ResourceList(resources.routes.compactMap { route in
+                    EncodingFailures.attempt(route.name, Envoy_Config_Route_V3_RouteConfiguration.self) { try encoding.resource(route, scope: routeScope) }
+                })
             }
         }
         if wanted(TypeURL.cluster) {
@@ -266,7 +268,7 @@ final class PackedByContent<M: Message & Equatable>: Sendable {
                 current[key] = packed
                 return packed.resource
             }
-            guard let resource = try? XDSResource(name: key, message: message) else { return nil }
+            guard let resource = EncodingFailures.attempt(key, M.self, { try XDSResource(name: key, message: message) }) else { return nil }
             current[key] = Packed(message: message, resource: resource)
             return resource
         }
@@ -290,5 +292,24 @@ extension Google_Protobuf_Value {
     var structValue: Google_Protobuf_Struct {
         if case .structValue(let value)? = kind { return value }
         return Google_Protobuf_Struct()
+    }
+}
+
+/// A resource that cannot be serialized is left out of what the proxy is sent (Envoy could not
+/// read it either), but never silently: it is logged with its type and name and counted in
+/// `coxswain_xds_encoding_failures_total{type}`.
+enum EncodingFailures {
+    private static let logger = Logger(label: "coxswain.xds")
+
+    static func attempt<M: Message>(_ name: String, _ type: M.Type, _ encode: () throws -> XDSResource) -> XDSResource? {
+        do {
+            return try encode()
+        } catch {
+            logger.error("resource left out: it cannot be encoded", metadata: [
+                "type": "\(M.protoMessageName)", "name": "\(name.prefix(200))", "error": "\(error)",
+            ])
+            Counter(label: "coxswain_xds_encoding_failures_total", dimensions: [("type", M.protoMessageName)]).increment()
+            return nil
+        }
     }
 }
