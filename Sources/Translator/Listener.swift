@@ -20,12 +20,15 @@ public enum ListenerTranslator {
             guard let service = index.services[fqdn] else { continue }
             for port in service.ports where port.protocolKind.isHTTP { httpPorts.insert(port.port) }
         }
+        // Sniffed ports need their route configuration too: the HTTP chain of their listeners uses it.
+        var routePorts = httpPorts
         for port in httpPorts.sorted() {
             listeners.append(httpListener(port: port))
         }
         // Services without a cluster IP share `0.0.0.0_<port>`: their chains are merged.
         var tcpPlans: [String: (address: String, port: Int, plans: [[SidecarTCPChains.Planned]])] = [:]
         var tcpOrder: [String] = []
+        var sniffedListeners: Set<String> = []
         for fqdn in index.serviceOrder {
             guard let service = index.services[fqdn] else { continue }
             for port in service.ports where !port.protocolKind.isHTTP && port.protocolKind != .udp {
@@ -34,16 +37,22 @@ public enum ListenerTranslator {
                 let name = "\(ip)_\(port.port)"
                 let plan = SidecarTCPChains.plan(service: service, port: port, wildcardAddress: ip == "0.0.0.0", index: index, proxy: proxy)
                 if tcpPlans[name] == nil { tcpOrder.append(name) }
+                if port.protocolKind.isSniffed { sniffedListeners.insert(name) }
                 tcpPlans[name, default: (ip, port.port, [])].plans.append(plan)
             }
         }
         for name in tcpOrder {
             guard let entry = tcpPlans[name] else { continue }
             let (chains, inspectsTLS) = SidecarTCPChains.filterChains(SidecarTCPChains.merge(entry.plans))
-            listeners.append(tcpListener(address: entry.address, port: entry.port, chains: chains, inspectsTLS: inspectsTLS))
+            var listener = tcpListener(address: entry.address, port: entry.port, chains: chains, inspectsTLS: inspectsTLS)
+            if entry.address != "0.0.0.0", sniffedListeners.contains(name) {
+                ProtocolSniffing.apply(to: &listener, port: entry.port)
+                routePorts.insert(entry.port)
+            }
+            listeners.append(listener)
         }
         listeners.append(virtualOutbound())
-        return (listeners, httpPorts.sorted())
+        return (listeners, routePorts.sorted())
     }
 
     static func httpListener(port: Int) -> Envoy_Config_Listener_V3_Listener {

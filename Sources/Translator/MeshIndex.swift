@@ -437,9 +437,11 @@ public struct MeshIndex: Sendable {
 }
 
 /// A port's protocol as Istio selects it: `appProtocol`, else the port name's prefix
-/// (`http`, `http-web`, `grpc-api`…), else TCP.
+/// (`http`, `http-web`, `grpc-api`…), else unspecified: Istio then sniffs each connection
+/// (HTTP/1.1 or h2c is routed per request, anything else is plain TCP).
 public enum PortProtocol: String, Sendable, Hashable {
     case http, http2, grpc, grpcWeb = "grpc-web", https, tls, tcp, mongo, redis, mysql, udp
+    case unspecified = "auto"
 
     init(name: String?, appProtocol: String?, transport: String?) {
         if transport?.uppercased() == "UDP" { self = .udp; return }
@@ -459,11 +461,14 @@ public enum PortProtocol: String, Sendable, Hashable {
             default: continue
             }
         }
-        self = .tcp
+        self = .unspecified
     }
 
     /// Whether traffic on this port is routed per request by an HTTP connection manager.
     public var isHTTP: Bool { [.http, .http2, .grpc, .grpcWeb].contains(self) }
+    /// Whether the sidecar tells HTTP from other TCP on this port by looking at each connection's
+    /// first bytes (Envoy's HTTP inspector), as Istio does for ports it cannot classify.
+    public var isSniffed: Bool { self == .unspecified }
     /// Whether clients speak TLS on this port, so a sidecar can route by SNI.
     public var isTLS: Bool { self == .https || self == .tls }
     /// Whether upstream connections should speak HTTP/2.

@@ -11,7 +11,8 @@ public enum VirtualHostTranslator {
         let context = RouteContext(index: index, proxy: proxy, port: port)
         let scope = Translator.routeScope(index, proxy: proxy)
         for fqdn in index.serviceOrder {
-            guard let service = index.services[fqdn], let servicePort = service.ports.first(where: { $0.port == port }), servicePort.protocolKind.isHTTP else { continue }
+            guard let service = index.services[fqdn], let servicePort = service.ports.first(where: { $0.port == port }),
+                  servicePort.protocolKind.isHTTP || (servicePort.protocolKind.isSniffed && Self.hasClusterIP(service)) else { continue }
             configuration.virtualHosts.append(index.hostMemo.host(scope: scope, port: port, fqdn: fqdn, portless: true) {
                 virtualHost(service: service, port: port, context: context, withPortlessDomains: true)
             })
@@ -19,6 +20,12 @@ public enum VirtualHostTranslator {
         configuration.virtualHosts.append(OutboundPolicy.allowAnyVirtualHost())
         DirectResponseTranslator.allowBodies(in: &configuration)
         return configuration
+    }
+
+    /// Whether the service has a virtual IP, so a sniffed port gets a listener of its own (see ``ProtocolSniffing``).
+    static func hasClusterIP(_ service: MeshIndex.ServiceEntry) -> Bool {
+        guard let ip = service.clusterIP else { return false }
+        return !ip.isEmpty && ip != "None"
     }
 
     /// The RDS config a proxyless gRPC client fetches for `xds:///<fqdn>:<port>`.
