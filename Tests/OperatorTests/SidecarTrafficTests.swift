@@ -39,39 +39,34 @@ import Testing
         """
 
     @Test func httpOnAnUnnamedPortIsBalancedPerRequest() async throws {
-        let samples = MeshDocumentDecoder().decode(paths: [Self.repository.appendingPathComponent("config/samples")]).objects.map(\.object)
-        let echo = MeshDocumentDecoder().decode(yaml: Self.unnamedPortService, source: "echo")
-        #expect(echo.errors.isEmpty, "\(echo.errors)")
-        try await InProcessXDS.run(MeshSnapshot(objects: samples + echo.objects.map(\.object))) { xds in
-            try await EnvoyProcess.run(xds: xds.socketPath, as: .sidecar, user: 1337) { envoy in
-                if case .rejected(let nack) = try await xds.waitForSync(generation: await xds.cache.generation, proxies: 1) {
-                    Issue.record("the sidecar rejected the mesh: \(nack.message)")
-                    return
-                }
-                let script = Self.repository.appendingPathComponent("Tests/OperatorTests/Support/sidecar_traffic.py").path
-                let (status, output) = try await Subprocess.run(["nsenter", "-t", "\(envoy.pid)", "-n", "timeout", "60", "python3", script,
-                                                                 "balance", "10.96.70.1", "7070", "10.244.9.1", "10.244.9.2"])
-                #expect(status == 0, "\(output)\n\(envoy.logTail)")
-                #expect(output.contains("ok one connection, requests spread over endpoints"), "\(output)")
-            }
-        }
+        let output = try await Self.runInPod(extra: Self.unnamedPortService, ["balance", "10.96.70.1", "7070", "10.244.9.1", "10.244.9.2"])
+        #expect(output.contains("ok one connection, requests spread over endpoints"), "\(output)")
     }
 
     @Test func interceptedTrafficReachesServicesAndPassesThroughToTheOutside() async throws {
-        let samples = MeshDocumentDecoder().decode(paths: [Self.repository.appendingPathComponent("config/samples")]).objects.map(\.object)
-        try await InProcessXDS.run(MeshSnapshot(objects: samples)) { xds in
+        let output = try await Self.runInPod(["10.96.20.12", "9080", "ratings", "10.244.2.12", "10.77.0.1"])
+        for check in ["service name to its endpoint", "unknown host on a mesh port passes through", "unknown address and port pass through"] {
+            #expect(output.contains("ok \(check)"), "\(check): \(output)")
+        }
+    }
+
+    /// Serves the samples (and `extra`) to a sidecar Envoy running as uid 1337 in a namespace of its
+    /// own, runs Support/sidecar_traffic.py there with `arguments`, and returns what it printed; a
+    /// failed script or a rejected mesh is recorded as an issue.
+    static func runInPod(extra: String = "", _ arguments: [String]) async throws -> String {
+        let samples = MeshDocumentDecoder().decode(paths: [repository.appendingPathComponent("config/samples")]).objects.map(\.object)
+        let added = MeshDocumentDecoder().decode(yaml: extra, source: "extra")
+        #expect(added.errors.isEmpty, "\(added.errors)")
+        return try await InProcessXDS.run(MeshSnapshot(objects: samples + added.objects.map(\.object))) { xds in
             try await EnvoyProcess.run(xds: xds.socketPath, as: .sidecar, user: 1337) { envoy in
                 if case .rejected(let nack) = try await xds.waitForSync(generation: await xds.cache.generation, proxies: 1) {
-                    Issue.record("the sidecar rejected the samples: \(nack.message)")
-                    return
+                    Issue.record("the sidecar rejected the mesh: \(nack.message)")
+                    return ""
                 }
-                let script = Self.repository.appendingPathComponent("Tests/OperatorTests/Support/sidecar_traffic.py").path
-                let (status, output) = try await Subprocess.run(["nsenter", "-t", "\(envoy.pid)", "-n", "timeout", "60", "python3", script,
-                                                                 "10.96.20.12", "9080", "ratings", "10.244.2.12", "10.77.0.1"])
+                let script = repository.appendingPathComponent("Tests/OperatorTests/Support/sidecar_traffic.py").path
+                let (status, output) = try await Subprocess.run(["nsenter", "-t", "\(envoy.pid)", "-n", "timeout", "60", "python3", script] + arguments)
                 #expect(status == 0, "\(output)\n\(envoy.logTail)")
-                for check in ["service name to its endpoint", "unknown host on a mesh port passes through", "unknown address and port pass through"] {
-                    #expect(output.contains("ok \(check)"), "\(check): \(output)")
-                }
+                return output
             }
         }
     }
