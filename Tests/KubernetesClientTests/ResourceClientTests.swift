@@ -353,7 +353,8 @@ struct ResourceClientTests {
         try await withServer(serverConfiguration: serverConfiguration) { _, client in
             let maps = client.resource(ConfigMap.self, .configMap)
             let list = try await maps.list(namespace: "default")
-            let stream = try await maps.watch(namespace: "default", options: WatchOptions(resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 5))
+            // The server ends the watch after timeoutSeconds: long enough that a loaded machine still sees all three events (the loop stops at once when it has).
+            let stream = try await maps.watch(namespace: "default", options: WatchOptions(resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 60))
             _ = try await maps.create(ConfigMap(name: "w", data: ["v": "1"]))
             _ = try await maps.patch("w", namespace: "default", .merge(["data": ["v": "2"]]))
             try await maps.delete("w", namespace: "default")
