@@ -16,6 +16,7 @@ enum OutboundPolicy {
         var host = Envoy_Config_Route_V3_VirtualHost()
         host.name = allowAnyName
         host.domains = ["*"]
+        host.includeRequestAttemptCount = true
         var route = Envoy_Config_Route_V3_Route()
         route.name = allowAnyName
         route.match.prefix = "/"

@@ -54,6 +54,8 @@ public enum VirtualHostTranslator {
             domains.append("\(name):\(port)")
         }
         host.domains = domains
+        // istiod's default: upstreams see `x-envoy-attempt-count` (1, then 2… on retries). Envoy only.
+        host.includeRequestAttemptCount = context.proxy.kind != .grpc
         var routes: [Envoy_Config_Route_V3_Route] = []
         if let virtualService = context.index.meshVirtualService(for: service.fqdn, visibleTo: context.proxy.namespace) {
             routes = HTTPRouteTranslator.routes(virtualService, context: context)

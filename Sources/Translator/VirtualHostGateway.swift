@@ -69,6 +69,7 @@ enum GatewayVirtualHostTranslator {
         virtualHost.name = "\(host):\(port)"
         virtualHost.domains = host == "*" ? ["*"] : [host, "\(host):*"]
         virtualHost.routes = routes
+        virtualHost.includeRequestAttemptCount = true
         if requireTLS { virtualHost.requireTls = .all }
         return virtualHost
     }

@@ -69,7 +69,7 @@ import Testing
                 let (status, output) = try await Subprocess.run(["nsenter", "-t", "\(envoy.pid)", "-n", "timeout", "60",
                                                            "python3", script, "80", "web.example", "10.250.0.10", "8000"])
                 #expect(status == 0, "\(output)\nlisteners: \((try? envoy.admin("/listeners")) ?? "?")\n\(envoy.logTail)")
-                for check in ["Host with another port is routed", "dot segments normalized", "WebSocket upgrade switched", "WebSocket bytes flow both ways"] {
+                for check in ["upstream sees x-envoy-attempt-count", "Host with another port is routed", "dot segments normalized", "WebSocket upgrade switched", "WebSocket bytes flow both ways"] {
                     #expect(output.contains("ok \(check)"), "\(check): \(output)")
                 }
             }

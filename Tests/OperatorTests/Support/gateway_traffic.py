@@ -6,7 +6,8 @@ raw HTTP/1.1 to the gateway listener on 127.0.0.1:GATEWAY_PORT and checks istiod
 connection-manager defaults:
   - a request for `HOST:<any port>` is routed (gateway domains `[host, host:*]`);
   - `/x/../exact` is normalized to `/exact` before routing and on the way to the backend;
-  - `Upgrade: websocket` is switched (101) and frames flow both ways.
+  - `Upgrade: websocket` is switched (101) and frames flow both ways;
+  - the backend is told the attempt number (`x-envoy-attempt-count`).
 Prints one line per check; exits 1 when any failed.
 Usage: gateway_traffic.py GATEWAY_PORT HOST BACKEND_IP BACKEND_PORT
 """
@@ -39,7 +40,9 @@ def serve(connection):
                 if not data:
                     return
                 connection.sendall(data)
-        connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s" % (len(path), path))
+        attempt = headers.get(b"x-envoy-attempt-count", b"none")
+        connection.sendall(b"HTTP/1.1 200 OK\r\nx-seen-attempt-count: %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s"
+                           % (attempt, len(path), path))
 
 
 listener = socket.socket()
@@ -99,6 +102,7 @@ while True:
         break
     time.sleep(0.1)
 check("baseline /exact", baseline.startswith(b"HTTP/1.1 200") and baseline.endswith(b"/exact"), baseline[:300])
+check("upstream sees x-envoy-attempt-count", b"x-seen-attempt-count: 1\r\n" in baseline, baseline[:300])
 other_port = get("/exact", f"{host}:31380")
 check("Host with another port is routed", other_port.startswith(b"HTTP/1.1 200"), other_port[:300])
 dotted = get("/x/../exact", host)
