@@ -1,9 +1,11 @@
+import CoxswainTestSupport
 import Foundation
 import KubernetesAPI
 import KubernetesClient
 import KubernetesTestServer
 import Synchronization
 import Testing
+import Timekeeping
 @testable import KubernetesRuntime
 
 @Suite("Leader election against the test API server", .serialized)
@@ -17,6 +19,16 @@ struct LeaderElectionTests {
         return configuration
     }
 
+    /// Settings for the tests on a manual clock: whole seconds, so the duration written into the lease is exact.
+    static func movedConfiguration(_ identity: String, releaseOnCancel: Bool) -> LeaderElectionConfiguration {
+        var configuration = LeaderElectionConfiguration(leaseName: "coxswain-leader", namespace: "default", identity: identity)
+        configuration.leaseDuration = .seconds(3)
+        configuration.renewDeadline = .seconds(2)
+        configuration.retryPeriod = .milliseconds(500)
+        configuration.releaseOnCancel = releaseOnCancel
+        return configuration
+    }
+
     /// One candidate: its own client (User-Agent names it, so faults can target it) and elector task.
     final class Candidate: Sendable {
         let identity: String
@@ -24,13 +36,19 @@ struct LeaderElectionTests {
         let task: Task<Void, Never>
         let client: KubernetesClient
 
-        init(identity: String, base: ClientConfiguration, releaseOnCancel: Bool = false) throws {
+        /// On `clock` (a manual clock's), with `movedConfiguration`; on wall time with `configuration` otherwise.
+        init(identity: String, base: ClientConfiguration, releaseOnCancel: Bool = false, clock: ManualClock? = nil) throws {
             self.identity = identity
             var configuration = base
             configuration.userAgent = "coxswain-test/\(identity)"
             configuration.requestTimeout = .seconds(1)
             client = try KubernetesClient(configuration: configuration)
-            let elector = LeaderElector(client: client, configuration: LeaderElectionTests.configuration(identity, releaseOnCancel: releaseOnCancel))
+            let elector = if let clock {
+                LeaderElector(client: client, configuration: LeaderElectionTests.movedConfiguration(identity, releaseOnCancel: releaseOnCancel),
+                              clock: ElapsedClock(clock))
+            } else {
+                LeaderElector(client: client, configuration: LeaderElectionTests.configuration(identity, releaseOnCancel: releaseOnCancel))
+            }
             self.elector = elector
             task = Task { await elector.run(whileLeading: {}) }
         }
@@ -134,26 +152,82 @@ struct LeaderElectionTests {
         }
     }
 
+    /// Waits until the candidates have finished what the last move of `clock` started and sleep until
+    /// exactly `deadlines`: each one's next retry, with no lease request (and its timeout) still in flight.
+    static func settled(_ clock: ManualClock, sleepingUntil deadlines: [Duration]) async -> Bool {
+        await eventually { clock.sleeperDeadlines == deadlines }
+    }
+
     @Test func gracefulStopReleasesTheLease() async throws {
         try await withServer { _, client in
-            let first = try Candidate(identity: "first", base: client.configuration, releaseOnCancel: true)
+            let clock = ManualClock()
+            let retry = Self.movedConfiguration("", releaseOnCancel: true).retryPeriod
+            let first = try Candidate(identity: "first", base: client.configuration, releaseOnCancel: true, clock: clock)
             #expect(await eventually { first.elector.isLeader })
-            let second = try Candidate(identity: "second", base: client.configuration, releaseOnCancel: true)
+            let second = try Candidate(identity: "second", base: client.configuration, releaseOnCancel: true, clock: clock)
+            // The leader waits to renew and the second has seen the lease held: both sleep one retry period.
+            #expect(await Self.settled(clock, sleepingUntil: [retry, retry]))
+            #expect(!second.elector.isLeader)
             let changes = second.elector.leadership()
             first.task.cancel()
             await first.task.value
             let lease = try await client.resource(Lease.self, .lease).get("coxswain-leader", namespace: "default")
-            #expect(lease.spec?.holderIdentity == "" || lease.spec?.holderIdentity == "second")
-            // Released: the successor need not wait out the lease.
-            let start = ContinuousClock.now
+            #expect(lease.spec?.holderIdentity == "")
+            // Released: the successor takes over at its next retry, not after the lease duration (3 s).
+            await clock.advance(by: retry)
             var iterator = changes.makeAsyncIterator()
             while let leading = await iterator.next(), !leading {}
-            // The lease check above proves the release; this only bounds the hand-over on a busy machine.
-            #expect(ContinuousClock.now - start < .seconds(10))
+            #expect(second.elector.isLeader)
+            #expect(clock.now.offset == retry)
             second.task.cancel()
             await second.task.value
             try await first.client.shutdown()
             try await second.client.shutdown()
+        }
+    }
+
+    /// A leader cut off from the API server steps down once it could not renew within the renew deadline (2 s),
+    /// and the follower takes over at its first retry once the lease has stood unchanged for the lease
+    /// duration (3 s), with time moved by hand in retry periods (0.5 s) and never waited for.
+    @Test func partitionedLeaderStepsDownAndFollowerTakesOverOnMovedTime() async throws {
+        try await withServer { server, client in
+            let clock = ManualClock()
+            let configuration = Self.movedConfiguration("", releaseOnCancel: false)
+            let retry = configuration.retryPeriod
+            let leader = try Candidate(identity: "stale-leader", base: client.configuration, clock: clock)
+            #expect(await eventually { leader.elector.isLeader })
+            #expect(await Self.settled(clock, sleepingUntil: [retry]))
+            server.faults.partition(FaultScope(userAgentContains: "stale-leader"))
+            let follower = try Candidate(identity: "follower", base: client.configuration, clock: clock)
+            #expect(await Self.settled(clock, sleepingUntil: [retry, retry]))
+            #expect(!follower.elector.isLeader)
+
+            var leaderLeads: [Duration: Bool] = [:]
+            var followerLeads: [Duration: Bool] = [:]
+            var now = Duration.zero
+            while now < .seconds(4) {
+                await clock.advance(by: retry)
+                now += retry
+                #expect(await Self.settled(clock, sleepingUntil: [now + retry, now + retry]), "at \(now): \(clock.sleeperDeadlines)")
+                leaderLeads[now] = leader.elector.isLeader
+                followerLeads[now] = follower.elector.isLeader
+                #expect(!(leaderLeads[now]! && followerLeads[now]!), "two leaders at \(now)")
+            }
+            for (at, leads) in leaderLeads.sorted(by: { $0.key < $1.key }) {
+                #expect(leads == (at < configuration.renewDeadline), "partitioned leader at \(at): \(leads)")
+            }
+            for (at, leads) in followerLeads.sorted(by: { $0.key < $1.key }) {
+                #expect(leads == (at >= configuration.leaseDuration), "follower at \(at): \(leads)")
+            }
+            let lease = try await client.resource(Lease.self, .lease).get("coxswain-leader", namespace: "default")
+            #expect(lease.spec?.holderIdentity == "follower")
+            #expect(lease.spec?.leaseTransitions == 1)
+            server.faults.healPartitions()
+            for candidate in [leader, follower] {
+                candidate.task.cancel()
+                await candidate.task.value
+                try await candidate.client.shutdown()
+            }
         }
     }
 
