@@ -83,11 +83,14 @@ public final class LeaderElector: Service, Sendable {
     }
 
     private func setLeader(_ leader: Bool) {
-        state.withLock { state in
-            guard state.isLeader != leader else { return }
+        let changed = state.withLock { state -> Bool in
+            guard state.isLeader != leader else { return false }
             state.isLeader = leader
             for continuation in state.subscribers.values { continuation.yield(leader) }
+            return true
         }
+        // Stopping a candidate that was not leading is no change of leadership to log.
+        guard changed else { return }
         statusGauge.record(leader ? 1 : 0)
         logger.info(leader ? "became leader" : "stopped leading")
     }
