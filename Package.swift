@@ -156,6 +156,7 @@ let package = Package(
                 "KubernetesClient",
                 "KubernetesRuntime",
                 "MeshAPI",
+                "Timekeeping",
                 "Translator",
                 "XDSServer",
                 .product(name: "Crypto", package: "swift-crypto"),
