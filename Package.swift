@@ -273,7 +273,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "Translator", "CoxswainTestSupport", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer", "EnvoyAPI",
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "Translator", "CoxswainTestSupport", "Timekeeping", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer", "EnvoyAPI",
                                                         .product(name: "Yams", package: "Yams"),
                                                         .product(name: "GRPCCore", package: "grpc-swift-2"),
                                                         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
