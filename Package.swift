@@ -47,6 +47,7 @@ let package = Package(
             name: "KubernetesClient",
             dependencies: [
                 "KubernetesAPI",
+                "Timekeeping",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -157,6 +158,7 @@ let package = Package(
                 "KubernetesClient",
                 "KubernetesRuntime",
                 "MeshAPI",
+                "Timekeeping",
                 "Translator",
                 "XDSServer",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -273,7 +275,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "Translator", "CoxswainTestSupport", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer", "EnvoyAPI",
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MeshAPI", "Translator", "CoxswainTestSupport", "Timekeeping", "KubernetesAPI", "KubernetesClient", "KubernetesTestServer", "XDSServer", "EnvoyAPI",
                                                         .product(name: "Yams", package: "Yams"),
                                                         .product(name: "GRPCCore", package: "grpc-swift-2"),
                                                         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],

@@ -35,6 +35,10 @@ public final class ManualClock: Clock, Sendable {
     /// How many tasks are sleeping on this clock: lets a test wait until a component has armed its timer.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
+    /// Every sleeper's deadline, earliest first: lets a test wait until components have re-armed exactly
+    /// the timers it expects (say, every candidate's next retry), not merely some timer.
+    public var sleeperDeadlines: [Duration] { state.withLock { $0.sleepers.values.map(\.deadline.offset).sorted() } }
+
     public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         try Task.checkCancellation()
         let id = state.withLock { state -> Int in

@@ -1,4 +1,5 @@
 import Synchronization
+import Timekeeping
 
 /// A token bucket (as golang.org/x/time/rate and client-go's flowcontrol):
 /// `burst` tokens, refilled at `qps` per second. `acquire()` reserves a token
@@ -6,24 +7,28 @@ import Synchronization
 public final class TokenBucket: Sendable {
     public let qps: Double
     public let burst: Int
+    /// Refills and waits run on it, so tests move time instead of waiting for tokens.
+    private let clock: ElapsedClock
 
     private struct State {
         var tokens: Double
-        var last: ContinuousClock.Instant
+        /// When tokens were last counted, on `clock`.
+        var last: Duration
     }
     private let state: Mutex<State>
 
-    public init(qps: Double, burst: Int) {
+    public init(qps: Double, burst: Int, clock: ElapsedClock = .continuous) {
         precondition(qps > 0 && burst > 0, "qps and burst must be positive")
         self.qps = qps
         self.burst = burst
-        state = Mutex(State(tokens: Double(burst), last: .now))
+        self.clock = clock
+        state = Mutex(State(tokens: Double(burst), last: clock.now))
     }
 
     /// Takes one token now and returns how long the caller must wait before using it.
     public func reserve() -> Duration {
         state.withLock { state in
-            let now = ContinuousClock.now
+            let now = clock.now
             let elapsed = now - state.last
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             state.tokens = min(Double(burst), state.tokens + seconds * qps)
@@ -37,6 +42,6 @@ public final class TokenBucket: Sendable {
     /// Waits until a token is available (cancellable).
     public func acquire() async throws {
         let wait = reserve()
-        if wait > .zero { try await Task.sleep(for: wait) }
+        if wait > .zero { try await clock.sleep(for: wait) }
     }
 }

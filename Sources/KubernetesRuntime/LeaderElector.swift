@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import Synchronization
+import Timekeeping
 
 /// Leader election settings; the defaults are client-go's.
 public struct LeaderElectionConfiguration: Sendable {
@@ -37,20 +38,25 @@ public final class LeaderElector: Service, Sendable {
     private let leases: ResourceClient<Lease>
     private let logger: Logger
     private let statusGauge: Gauge
+    /// Every elapsed-time decision (observed time, renew deadline) and every sleep goes through it,
+    /// so tests move time instead of waiting; the Lease's wall stamps stay `Date()`.
+    private let clock: ElapsedClock
 
     private struct State {
         var isLeader = false
         var observedSpec: LeaseSpec?
-        var observedTime: ContinuousClock.Instant = .now
+        /// When `observedSpec` last changed, on `clock`.
+        var observedTime: Duration = .zero
         var subscribers: [Int: AsyncStream<Bool>.Continuation] = [:]
         var nextID = 0
     }
     private let state = Mutex(State())
 
-    public init(client: KubernetesClient, configuration: LeaderElectionConfiguration, logger: Logger = Logger(label: "coxswain.leader-election")) {
+    public init(client: KubernetesClient, configuration: LeaderElectionConfiguration, logger: Logger = Logger(label: "coxswain.leader-election"), clock: ElapsedClock = .continuous) {
         precondition(configuration.renewDeadline < configuration.leaseDuration, "renewDeadline must be shorter than leaseDuration")
         precondition(configuration.retryPeriod < configuration.renewDeadline, "retryPeriod must be shorter than renewDeadline")
         self.configuration = configuration
+        self.clock = clock
         self.leases = client.resource(Lease.self, .lease)
         var logger = logger
         logger[metadataKey: "identity"] = "\(configuration.identity)"
@@ -77,11 +83,14 @@ public final class LeaderElector: Service, Sendable {
     }
 
     private func setLeader(_ leader: Bool) {
-        state.withLock { state in
-            guard state.isLeader != leader else { return }
+        let changed = state.withLock { state -> Bool in
+            guard state.isLeader != leader else { return false }
             state.isLeader = leader
             for continuation in state.subscribers.values { continuation.yield(leader) }
+            return true
         }
+        // Stopping a candidate that was not leading is no change of leadership to log.
+        guard changed else { return }
         statusGauge.record(leader ? 1 : 0)
         logger.info(leader ? "became leader" : "stopped leading")
     }
@@ -118,22 +127,22 @@ public final class LeaderElector: Service, Sendable {
                 setLeader(true)
                 return true
             }
-            do { try await Task.sleep(for: configuration.retryPeriod) } catch { return false }
+            do { try await clock.sleep(for: configuration.retryPeriod) } catch { return false }
         }
         return false
     }
 
     /// Renews every `retryPeriod`; returns when a renewal could not be done within `renewDeadline` or on cancellation.
     private func renewUntilLost() async {
-        var lastRenew = ContinuousClock.now
+        var lastRenew = clock.now
         while !Task.isCancelled {
             let deadline = lastRenew + configuration.renewDeadline
-            let pause = min(configuration.retryPeriod, deadline - .now)
+            let pause = min(configuration.retryPeriod, deadline - clock.now)
             if pause > .zero {
-                do { try await Task.sleep(for: pause) } catch { return }
+                do { try await clock.sleep(for: pause) } catch { return }
             }
             while !Task.isCancelled {
-                let now = ContinuousClock.now
+                let now = clock.now
                 if now >= deadline {
                     logger.warning("could not renew the lease within the renew deadline")
                     setLeader(false)
@@ -147,8 +156,8 @@ public final class LeaderElector: Service, Sendable {
                     setLeader(false)
                     return
                 }
-                let wait = min(configuration.retryPeriod, deadline - .now)
-                if wait > .zero { do { try await Task.sleep(for: wait) } catch { return } }
+                let wait = min(configuration.retryPeriod, deadline - clock.now)
+                if wait > .zero { do { try await clock.sleep(for: wait) } catch { return } }
             }
         }
     }
@@ -174,7 +183,7 @@ public final class LeaderElector: Service, Sendable {
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                try? await self.clock.sleep(for: timeout)
                 return nil
             }
             let first = await group.next() ?? nil
@@ -203,14 +212,14 @@ public final class LeaderElector: Service, Sendable {
             } catch let error as KubernetesError where error.isAlreadyExists {
                 return false
             }
-            observe(spec, changedAt: .now)
+            observe(spec, changedAt: clock.now)
             return true
         }
         let spec = existing.spec ?? LeaseSpec()
-        let observedAt: ContinuousClock.Instant = state.withLock { state in
+        let observedAt: Duration = state.withLock { state in
             if state.observedSpec != spec {
                 state.observedSpec = spec
-                state.observedTime = .now
+                state.observedTime = clock.now
             }
             return state.observedTime
         }
@@ -218,7 +227,7 @@ public final class LeaderElector: Service, Sendable {
         let heldByOther = !holder.isEmpty && holder != identity
         if heldByOther {
             let duration = Duration.seconds(spec.leaseDurationSeconds ?? durationSeconds)
-            if observedAt + duration > .now { return false }
+            if observedAt + duration > clock.now { return false }
         }
         var updated = existing
         var newSpec = spec
@@ -235,11 +244,11 @@ public final class LeaderElector: Service, Sendable {
         } catch let error as KubernetesError where error.isConflict {
             return false
         }
-        observe(newSpec, changedAt: .now)
+        observe(newSpec, changedAt: clock.now)
         return true
     }
 
-    private func observe(_ spec: LeaseSpec, changedAt: ContinuousClock.Instant) {
+    private func observe(_ spec: LeaseSpec, changedAt: Duration) {
         state.withLock { state in
             state.observedSpec = spec
             state.observedTime = changedAt

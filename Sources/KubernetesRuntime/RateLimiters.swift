@@ -1,4 +1,5 @@
 import KubernetesClient
+import Timekeeping
 
 /// Decides how long a failed item waits before it is retried (client-go's workqueue.TypedRateLimiter).
 public protocol WorkRateLimiter<Key>: Sendable {
@@ -38,7 +39,7 @@ public struct ItemExponentialFailureRateLimiter<Key: Hashable & Sendable>: WorkR
 /// An overall token bucket shared by all items (client-go: 10 qps, burst 100).
 public struct BucketRateLimiter<Key: Hashable & Sendable>: WorkRateLimiter {
     private let bucket: TokenBucket
-    public init(qps: Double = 10, burst: Int = 100) { bucket = TokenBucket(qps: qps, burst: burst) }
+    public init(qps: Double = 10, burst: Int = 100, clock: ElapsedClock = .continuous) { bucket = TokenBucket(qps: qps, burst: burst, clock: clock) }
     public mutating func when(_ key: Key) -> Duration { bucket.reserve() }
     public mutating func forget(_ key: Key) {}
     public func retries(_ key: Key) -> Int { 0 }

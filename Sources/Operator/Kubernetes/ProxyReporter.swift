@@ -5,6 +5,7 @@ import KubernetesRuntime
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Timekeeping
 import XDSServer
 
 /// Every replica's side of cross-replica `Programmed` counts: keeps this replica's `ProxyReport`
@@ -21,10 +22,12 @@ public final class ProxyReporter: ServiceLifecycle.Service, Sendable {
     private let interval: Duration
     private let heartbeat: Duration
     private let logger: Logger
+    /// Times the heartbeat and the pause between writes, so tests move time instead of waiting for it.
+    private let clock: ElapsedClock
 
     public init(client: KubernetesClient, namespace: String, identity: String, board: StatusBoard, snapshotCache: SnapshotCache,
                 registry: ProxyRegistry, interval: Duration = .seconds(1), heartbeat: Duration = .seconds(20),
-                logger: Logger = Logger(label: "coxswain.proxy-report")) {
+                logger: Logger = Logger(label: "coxswain.proxy-report"), clock: ElapsedClock = .continuous) {
         self.client = client
         self.namespace = namespace
         self.identity = identity
@@ -34,6 +37,7 @@ public final class ProxyReporter: ServiceLifecycle.Service, Sendable {
         self.interval = interval
         self.heartbeat = heartbeat
         self.logger = logger
+        self.clock = clock
     }
 
     public func run() async throws {
@@ -52,27 +56,27 @@ public final class ProxyReporter: ServiceLifecycle.Service, Sendable {
         let published = await snapshotCache.subscribe()
         let proxyChanges = await registry.changes()
         await withTaskGroup(of: Void.self) { group in
-            ProgressSignals.feed(&group, into: trigger, board: board, published: published.changes, proxyChanges: proxyChanges, tick: heartbeat)
+            ProgressSignals.feed(&group, into: trigger, board: board, published: published.changes, proxyChanges: proxyChanges, tick: heartbeat, on: clock)
             group.addTask {
-                var written: (report: ProxyReport, object: UnstructuredObject?, at: ContinuousClock.Instant)?
+                var written: (report: ProxyReport, object: UnstructuredObject?, at: Duration)?
                 for await _ in signal {
                     guard self.board.passes > 0 else { continue }
                     var report = await self.current()
                     if let written, written.report.proxies == report.proxies, written.report.objects == report.objects,
-                       written.report.nacks == report.nacks, ContinuousClock.now - written.at < self.heartbeat {
+                       written.report.nacks == report.nacks, self.clock.now - written.at < self.heartbeat {
                         continue
                     }
                     report.renewed = Date()
                     do {
                         let object = try await self.write(report, over: written?.object)
-                        written = (report, object, .now)
+                        written = (report, object, self.clock.now)
                     } catch is CancellationError {
                         return
                     } catch {
                         written = nil
                         self.logger.warning("could not write this replica's proxy report", metadata: ["error": "\(error)"])
                     }
-                    try? await Task.sleep(for: self.interval)
+                    try? await self.clock.sleep(for: self.interval)
                 }
             }
             await group.next()

@@ -1,4 +1,5 @@
 import Synchronization
+import Timekeeping
 
 /// What the status writers read from the translation side: the latest evaluation of every
 /// Istio object and, per object generation, the first xDS cache generation that carries it
@@ -66,14 +67,14 @@ public final class StatusBoard: Sendable {
 /// and the proxy reporter both wake on these.
 enum ProgressSignals {
     static func feed(_ group: inout TaskGroup<Void>, into trigger: AsyncStream<Void>.Continuation, board: StatusBoard,
-                     published: AsyncStream<UInt64>, proxyChanges: AsyncStream<Void>, tick period: Duration) {
+                     published: AsyncStream<UInt64>, proxyChanges: AsyncStream<Void>, tick period: Duration, on clock: ElapsedClock) {
         group.addTask { for await _ in board.updates() { trigger.yield() } }
         group.addTask { for await _ in published { trigger.yield() } }
         group.addTask { for await _ in proxyChanges { trigger.yield() } }
         group.addTask {
             while !Task.isCancelled {
                 trigger.yield()
-                try? await Task.sleep(for: period)
+                try? await clock.sleep(for: period)
             }
         }
     }

@@ -6,6 +6,7 @@ import Logging
 import MeshAPI
 import Metrics
 import Synchronization
+import Timekeeping
 import XDSServer
 
 /// Writes the status of VirtualServices, DestinationRules and Gateways; only the leader runs it.
@@ -25,6 +26,8 @@ public final class StatusWriter: Sendable {
     private let workers: Int
     private let resyncPeriod: Duration
     private let logger: Logger
+    /// Times the count refresh and ticks the resync sweep, so tests move time instead of waiting for it.
+    private let clock: ElapsedClock
     private let events: EventRecorder
     /// The other replicas' proxy reports (nil with one replica): their proxies count in `Programmed` too.
     private let reports: ReplicaReports?
@@ -32,7 +35,7 @@ public final class StatusWriter: Sendable {
     private let conflicts: Counter
     /// What this writer last wrote per object, and the resourceVersion it wrote over: while the cache
     /// still shows that version, the informer just has not caught up, and writing again would only conflict.
-    private let lastWritten = Mutex<[MeshObjectKey: (over: String?, status: ObjectStatus, at: ContinuousClock.Instant)]>([:])
+    private let lastWritten = Mutex<[MeshObjectKey: (over: String?, status: ObjectStatus, at: Duration)]>([:])
     /// A Programmed message whose only news is the proxy count ("11/12" → "12/12") is refreshed at most this
     /// often per object: proxies come and go all the time, and each would otherwise rewrite every object.
     public let countRefreshInterval: Duration
@@ -40,7 +43,7 @@ public final class StatusWriter: Sendable {
     public init(client: KubernetesClient, cache: ClusterCache, board: StatusBoard, snapshotCache: SnapshotCache, registry: ProxyRegistry,
                 fieldManager: String = "coxswain", workers: Int = 4, resyncPeriod: Duration = .seconds(10),
                 countRefreshInterval: Duration = .seconds(30), reports: ReplicaReports? = nil,
-                logger: Logger = Logger(label: "coxswain.status")) {
+                logger: Logger = Logger(label: "coxswain.status"), clock: ElapsedClock = .continuous) {
         self.reports = reports
         self.client = client
         self.cache = cache
@@ -52,6 +55,7 @@ public final class StatusWriter: Sendable {
         self.resyncPeriod = resyncPeriod
         self.countRefreshInterval = countRefreshInterval
         self.logger = logger
+        self.clock = clock
         events = EventRecorder(client: client, component: fieldManager)
         writes = Counter(label: "coxswain_status_writes_total")
         conflicts = Counter(label: "coxswain_status_conflicts_total")
@@ -87,7 +91,7 @@ public final class StatusWriter: Sendable {
             for controller in controllers.values {
                 group.addTask { try? await controller.run() }
             }
-            ProgressSignals.feed(&group, into: trigger, board: board, published: published.changes, proxyChanges: proxyChanges, tick: resyncPeriod)
+            ProgressSignals.feed(&group, into: trigger, board: board, published: published.changes, proxyChanges: proxyChanges, tick: resyncPeriod, on: clock)
             if let reports = self.reports {
                 group.addTask { await reports.informer.run() }
                 group.addTask { for await _ in reports.informer.subscribe(bufferingPolicy: .bufferingNewest(1)) { trigger.yield() } }
@@ -135,7 +139,7 @@ public final class StatusWriter: Sendable {
         guard desired != current else { return false }
         guard let written = lastWritten.withLock({ $0[key] }) else { return true }
         if written.status == desired && written.over == object.metadata.resourceVersion { return false }
-        if let current, Self.onlyProxyCountDiffers(current, desired), ContinuousClock.now - written.at < countRefreshInterval { return false }
+        if let current, Self.onlyProxyCountDiffers(current, desired), clock.now - written.at < countRefreshInterval { return false }
         return true
     }
 
@@ -176,7 +180,7 @@ public final class StatusWriter: Sendable {
                 return
             }
             writes.increment()
-            lastWritten.withLock { $0[key] = (object.metadata.resourceVersion, desired, .now) }
+            lastWritten.withLock { $0[key] = (object.metadata.resourceVersion, desired, clock.now) }
             logChange(key, from: current, to: desired)
             await recordEvents(object, kind: kind, from: current, to: desired)
         }
