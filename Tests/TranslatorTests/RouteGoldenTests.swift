@@ -1,3 +1,4 @@
+import CoxswainTestSupport
 import EnvoyAPI
 import Foundation
 import MeshAPI
@@ -88,20 +89,6 @@ enum EnvoySchema {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("coxswain-\(name)-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(json.utf8).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", RouteFixtures.repository.appendingPathComponent("Tests/EnvoyAPITests/Support/validate_envoy_json.py").path, file.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
-        return (process.terminationStatus, text)
+        return try await Subprocess.run(["python3", RouteFixtures.repository.appendingPathComponent("Tests/EnvoyAPITests/Support/validate_envoy_json.py").path, file.path])
     }
 }
