@@ -65,7 +65,13 @@ struct LeaderElectionTests {
             var seen: (spec: LeaseSpec, renewedAt: Duration)?
             /// Reads the lease after a settled step and checks a change of holder against the last renewal.
             func inspectLease() async throws {
-                guard let spec = try await leases.get("coxswain-leader", namespace: "default").spec else { return }
+                let lease: Lease
+                do {
+                    lease = try await leases.get("coxswain-leader", namespace: "default")
+                } catch let error as KubernetesError where error.isNotFound {
+                    return  // Not created yet (no candidate has acquired it): nothing to check.
+                }
+                guard let spec = lease.spec else { return }
                 let now = clock.now.offset
                 defer { if seen?.spec != spec { seen = (spec, now) } }
                 guard let old = seen, let oldHolder = old.spec.holderIdentity, !oldHolder.isEmpty,
@@ -98,7 +104,8 @@ struct LeaderElectionTests {
             }
             await settle()
             try await inspectLease()
-            guard var leader = try await nextLeader(besides: nil, within: 0) else {
+            // The first acquisition may still be in flight on a loaded machine: allow a few retries.
+            guard var leader = try await nextLeader(besides: nil, within: 5) else {
                 Issue.record("no leader elected")
                 return
             }
